@@ -1,0 +1,3 @@
+from cm_payroll.cli import main
+
+main()

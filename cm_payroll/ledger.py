@@ -1,0 +1,325 @@
+"""The ledger: the state carried between months, every version of every month, verified on open.
+
+Layout under the output root:
+
+    .ledger/HEAD.json                       the one commit point: months → current version + hash
+    .ledger/months/<YYYY-MM>/v<N>/          state.parquet, pay.parquet, exceptions.parquet,
+                                            manifest.json (file hashes, inputs, rulebook, the
+                                            previous month's manifest hash: a chain)
+    .ledger/JOURNAL.json                    present only while a commit is being applied
+    <YYYY-MM>/                              the month's current outputs (what the clerk opens)
+    history/<YYYY-MM>/v<N>/                 earlier versions of a month's outputs (never deleted)
+
+A commit stages everything in `.staging/<id>/`, writes the journal (the list of renames and the new
+HEAD), applies it, writes HEAD atomically and removes the journal. A run that dies before the journal
+is written leaves the old state untouched (its staging folder is removed by the next run); one that
+dies after is rolled forward by the next run. Every file the HEAD points to is checked by sha256
+when the ledger is opened, so a corrupted or deleted ledger is detected, never worked around.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from cm_payroll.errors import RefusedError
+from cm_payroll.months import fmt_month, parse_month
+
+FORMAT = 1
+LEDGER = ".ledger"
+STAGING = ".staging"
+MONTH_FILES = ("state.parquet", "pay.parquet", "exceptions.parquet")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, rename over it."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def dumps(obj) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+class Lock:
+    """One run per output root (SPEC 7). flock is released by the kernel if the process dies, so a
+    stale lock of a dead process never blocks the next run."""
+
+    def __init__(self, root: Path):
+        self.path = root / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
+            raise RefusedError(f"another cm-payroll run holds the lock on {self.path.parent} "
+                               f"({holder}); wait for it to finish and run again") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+@dataclass
+class MonthEntry:
+    month: str
+    version: int
+    manifest_sha256: str
+
+    @property
+    def rel(self) -> str:
+        return f"months/{self.month}/v{self.version}"
+
+
+@dataclass
+class Ledger:
+    root: Path                               # the output root
+    rulebook_id: str | None = None
+    first_month: str | None = None
+    months: dict[str, MonthEntry] = field(default_factory=dict)
+    pending_corrections: list[dict] = field(default_factory=list)
+
+    @property
+    def dir(self) -> Path:
+        return self.root / LEDGER
+
+    # ------------------------------------------------------------------ open & verify
+    @classmethod
+    def open(cls, root: Path) -> Ledger:
+        """Recover an interrupted commit, then load HEAD and verify every file it points to."""
+        led = cls(root)
+        recover(root)
+        head = led.dir / "HEAD.json"
+        month_dirs = sorted(p.name for p in root.iterdir() if p.is_dir() and _is_month(p.name)) if root.is_dir() else []
+        if not head.exists():
+            if month_dirs:
+                raise RefusedError(
+                    f"{root}: the ledger (.ledger/HEAD.json) is missing but closed months exist "
+                    f"({', '.join(month_dirs)}). It was deleted or moved: restore it from a backup, or "
+                    f"start again in a new, empty output folder")
+            return led
+        try:
+            doc = json.loads(head.read_text("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); restore it from a backup") from None
+        if doc.get("format") != FORMAT:
+            raise RefusedError(f"{head}: unknown ledger format {doc.get('format')!r}")
+        led.rulebook_id = doc.get("rulebook_id")
+        led.first_month = doc.get("first_month")
+        led.pending_corrections = list(doc.get("pending_corrections", []))
+        for mon, e in sorted(doc.get("months", {}).items()):
+            led.months[mon] = MonthEntry(mon, int(e["version"]), e["manifest_sha256"])
+        led.verify()
+        missing_out = [m for m in led.months if not (root / m).is_dir()]
+        if missing_out:
+            raise RefusedError(f"{root}: the outputs of closed month(s) {', '.join(missing_out)} are missing "
+                               f"though the ledger lists them; restore them from a backup")
+        unknown = [m for m in month_dirs if m not in led.months]
+        if unknown:
+            raise RefusedError(f"{root}: month folder(s) {', '.join(unknown)} are not in the ledger; they "
+                               f"were not written by cm-payroll or the ledger is out of date")
+        return led
+
+    def verify(self) -> None:
+        prev_sha = None
+        problems = []
+        for mon in sorted(self.months):
+            e = self.months[mon]
+            d = self.dir / e.rel
+            mf = d / "manifest.json"
+            if not mf.exists():
+                problems.append(f"{mon}: {e.rel}/manifest.json is missing")
+                continue
+            if sha256_file(mf) != e.manifest_sha256:
+                problems.append(f"{mon}: manifest.json does not match the ledger head (modified)")
+                continue
+            man = json.loads(mf.read_text("utf-8"))
+            for name, sha in man["files"].items():
+                p = d / name
+                if not p.exists():
+                    problems.append(f"{mon}: {e.rel}/{name} is missing")
+                elif sha256_file(p) != sha:
+                    problems.append(f"{mon}: {e.rel}/{name} is corrupted (sha256 differs)")
+            if man.get("previous_manifest_sha256") != prev_sha:
+                problems.append(f"{mon}: the chain to the previous month is broken")
+            prev_sha = e.manifest_sha256
+        if problems:
+            raise RefusedError(f"{self.dir}: the ledger failed verification:\n  " + "\n  ".join(problems)
+                               + "\nRestore the output folder from a backup; nothing was changed.")
+
+    # ------------------------------------------------------------------ reads
+    def closed(self, month: str) -> bool:
+        return month in self.months
+
+    def last_month(self) -> str | None:
+        return max(self.months) if self.months else None
+
+    def month_dir(self, month: str, version: int | None = None) -> Path:
+        e = self.months[month]
+        v = e.version if version is None else version
+        return self.dir / "months" / month / f"v{v}"
+
+    def read(self, month: str, what: str, version: int | None = None) -> pl.DataFrame:
+        return pl.read_parquet(self.month_dir(month, version) / f"{what}.parquet")
+
+    def manifest(self, month: str, version: int | None = None) -> dict:
+        return json.loads((self.month_dir(month, version) / "manifest.json").read_text("utf-8"))
+
+    def state_before(self, month: str) -> tuple[str | None, pl.DataFrame | None]:
+        """The state after the latest closed month before `month`."""
+        earlier = [m for m in self.months if m < month]
+        if not earlier:
+            return None, None
+        last = max(earlier)
+        return last, self.read(last, "state")
+
+    def versions(self, month: str) -> list[int]:
+        d = self.dir / "months" / month
+        if not d.is_dir():
+            return []
+        return sorted(int(p.name[1:]) for p in d.iterdir() if p.name.startswith("v") and p.name[1:].isdigit())
+
+
+def _is_month(name: str) -> bool:
+    try:
+        parse_month(name)
+        return len(name) == 7
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------- commit
+
+@dataclass
+class StagedMonth:
+    month: str
+    version: int
+    ledger_dir: Path          # staged .ledger month version folder (state/pay/exceptions/manifest)
+    output_dir: Path          # staged outputs of the month
+
+
+def new_staging(root: Path, run_id: str) -> Path:
+    d = root / STAGING / run_id
+    d.mkdir(parents=True, exist_ok=False)
+    return d
+
+
+def write_month_files(dest: Path, frames: dict[str, pl.DataFrame], manifest: dict) -> str:
+    """Write the ledger files of one month version; return the manifest's sha256."""
+    dest.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, frame in frames.items():
+        p = dest / f"{name}.parquet"
+        frame.write_parquet(p, compression="zstd", statistics=False)
+        files[p.name] = sha256_file(p)
+    manifest = dict(manifest, files=files)
+    data = dumps(manifest)
+    write_atomic(dest / "manifest.json", data)
+    return sha256_bytes(data)
+
+
+def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, staging_dir: Path) -> None:
+    """Apply a staged run: journal first, then renames, then HEAD (the commit point)."""
+    ops = []
+    for s in staged:
+        ops.append({"op": "move", "src": str(s.ledger_dir.relative_to(root)),
+                    "dst": f"{LEDGER}/months/{s.month}/v{s.version}"})
+        if (root / s.month).exists() and ledger.closed(s.month):
+            old_v = ledger.months[s.month].version
+            ops.append({"op": "move", "src": s.month, "dst": f"history/{s.month}/v{old_v}"})
+        ops.append({"op": "move", "src": str(s.output_dir.relative_to(root)), "dst": s.month})
+    journal = {"ops": ops, "head": head, "staging": str(staging_dir.relative_to(root))}
+    (root / LEDGER).mkdir(parents=True, exist_ok=True)
+    write_atomic(root / LEDGER / "JOURNAL.json", dumps(journal))
+    _apply(root, journal)
+
+
+def _apply(root: Path, journal: dict) -> None:
+    for op in journal["ops"]:
+        src, dst = root / op["src"], root / op["dst"]
+        if src.exists() and not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            _fsync_dir(dst.parent)
+    write_atomic(root / LEDGER / "HEAD.json", dumps(journal["head"]))
+    (root / LEDGER / "JOURNAL.json").unlink(missing_ok=True)
+    shutil.rmtree(root / journal["staging"], ignore_errors=True)
+
+
+def recover(root: Path) -> None:
+    """Roll an interrupted commit forward; drop staging folders of runs that never committed."""
+    jf = root / LEDGER / "JOURNAL.json"
+    if jf.exists():
+        try:
+            journal = json.loads(jf.read_text("utf-8"))
+        except ValueError:
+            raise RefusedError(f"{jf}: an interrupted commit left a damaged journal; restore the output "
+                               f"folder from a backup") from None
+        _apply(root, journal)
+    st = root / STAGING
+    if st.is_dir():
+        shutil.rmtree(st, ignore_errors=True)
+
+
+def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEntry],
+                  pending: list[dict]) -> dict:
+    return {
+        "format": FORMAT,
+        "rulebook_id": rulebook_id,
+        "first_month": first_month,
+        "months": {m: {"version": e.version, "manifest_sha256": e.manifest_sha256}
+                   for m, e in sorted(months.items())},
+        "pending_corrections": pending,
+    }
+
+
+__all__ = ["Ledger", "Lock", "StagedMonth", "commit", "fmt_month", "head_document", "new_staging",
+           "sha256_file", "write_atomic", "write_month_files"]

@@ -1,0 +1,102 @@
+"""Pay slips: one A4 workbook per manager (`slips/<manager_id>.xlsx`). The rulebook builds each
+`Slip` (facts, component lines with article and basis, notes); this module only lays it out."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cm_payroll.render.tables import SIGN_OFF
+from cm_payroll.render.xlsx import MONEY_FMT, new_workbook, number, text
+
+SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$")
+RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
+
+
+@dataclass
+class SlipLine:
+    label: str
+    amount: int            # fen
+    article: str
+    basis: str
+
+
+@dataclass
+class Slip:
+    manager_id: str
+    title: str                                   # 浙商证券 杭州营业部 2013年12月 薪酬单
+    facts: list[tuple[str, str]]                 # (label, display value)
+    lines: list[SlipLine]
+    total: SlipLine
+    ytd: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def slip_filename(manager_id: str) -> str:
+    """A manager id becomes a file name only when it is a plain id (validated on load too)."""
+    if not SAFE_ID.match(manager_id) or manager_id.casefold() in RESERVED:
+        raise ValueError(f"unsafe manager id for a file name: {manager_id!r}")
+    return f"{manager_id}.xlsx"
+
+
+def slip_workbook(slip: Slip) -> bytes:
+    buf = io.BytesIO()
+    wb = new_workbook(buf, slip.title)
+    ws = wb.add_worksheet("薪酬单")
+    f_title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
+    f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    f_label = wb.add_format({"bold": True, "border": 1})
+    f_cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
+    f_money = wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"})
+    f_total = wb.add_format({"num_format": MONEY_FMT, "border": 1, "bold": True, "top": 2})
+    f_total_l = wb.add_format({"border": 1, "bold": True, "top": 2})
+    ws.merge_range(0, 0, 0, 3, slip.title, f_title)
+    r = 2
+    for i in range(0, len(slip.facts), 2):
+        for k, (label, value) in enumerate(slip.facts[i:i + 2]):
+            ws.write_string(r, k * 2, label, f_label)
+            text(ws, r, k * 2 + 1, value, f_cell)
+        r += 1
+    r += 1
+    for j, h in enumerate(("项目", "金额(元)", "条款", "计算依据")):
+        ws.write_string(r, j, h, f_head)
+    r += 1
+    for line in slip.lines:
+        ws.write_string(r, 0, line.label, f_cell)
+        ws.write_number(r, 1, number(Decimal(line.amount) / 100), f_money)
+        text(ws, r, 2, line.article, f_cell)
+        text(ws, r, 3, line.basis, f_cell)
+        r += 1
+    ws.write_string(r, 0, slip.total.label, f_total_l)
+    ws.write_number(r, 1, number(Decimal(slip.total.amount) / 100), f_total)
+    text(ws, r, 2, slip.total.article, f_total_l)
+    text(ws, r, 3, slip.total.basis, f_total_l)
+    r += 2
+    if slip.ytd:
+        ws.write_string(r, 0, "本年累计", f_head)
+        r += 1
+        for label, value in slip.ytd:
+            ws.write_string(r, 0, label, f_label)
+            text(ws, r, 1, value, f_cell)
+            r += 1
+        r += 1
+    for note in slip.notes:
+        ws.merge_range(r, 0, r, 3, "", f_cell)
+        text(ws, r, 0, note, f_cell)
+        r += 1
+    r += 1
+    for k, label in enumerate(SIGN_OFF):
+        ws.write_string(r + k // 2, (k % 2) * 2, f"{label}:")
+        ws.write_string(r + k // 2, (k % 2) * 2 + 1, "______________")
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 14)
+    ws.set_column(3, 3, 52)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 1)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    wb.close()
+    return buf.getvalue()

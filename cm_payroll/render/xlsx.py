@@ -1,0 +1,59 @@
+"""Deterministic, injection-safe xlsxwriter workbooks.
+
+Byte-for-byte determinism: a fixed creation time in the document properties (xlsxwriter writes fixed
+zip entry times). Safety: every text cell is written with write_string, so a value starting with
+= + - @ is text, never a formula (formula injection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import xlsxwriter
+
+FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
+
+MONEY_FMT = "#,##0.00;[Red]-#,##0.00"
+RATE_FMT = "0.00%"
+SCORE_FMT = "#,##0.00"
+INT_FMT = "#,##0"
+
+
+def new_workbook(buf: io.BytesIO, title: str = "") -> xlsxwriter.Workbook:
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_numbers": False, "strings_to_urls": False})
+    wb.set_properties({"created": FIXED_TIME, "title": title, "author": "cm-payroll", "company": ""})
+    wb.set_calc_mode("auto")
+    return wb
+
+
+def yuan(fen: int | None) -> Decimal | None:
+    """Fen → a Decimal yuan; xlsxwriter writes its shortest decimal form (two decimals at most)."""
+    if fen is None:
+        return None
+    return Decimal(fen) / 100
+
+
+def number(value) -> int | float:
+    """A Decimal as the number type xlsxwriter writes; display-only (money stays exact in the ledger)."""
+    if isinstance(value, Decimal):
+        return float(value)  # ok-float: the cell value of an exact decimal, shortest repr
+    return value
+
+
+def text(ws, row: int, col: int, value, fmt=None) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def col_width(values: list[str], minimum: int = 6, maximum: int = 60) -> float:
+    """Excel column width that fits CJK text (a CJK character is two units wide)."""
+    best = minimum
+    for v in values:
+        w = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(v))
+        best = max(best, w + 2)
+    return min(best, maximum)

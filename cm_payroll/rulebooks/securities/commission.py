@@ -1,0 +1,59 @@
+"""Levels (S-Art.4, SPEC 3.2) and the commission rate (S-Art.13, 14 note, 20; SPEC 3.6)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.rulebooks.securities.params import Params
+
+
+def graded_level(p: Params, at_least) -> pl.Expr:
+    """# S-Art.4 — the highest level whose minimum annualized score is met, never below ordinary
+    (falling short of ordinary is handled by standby training)."""
+    expr = pl.lit("ordinary")
+    for lv in sorted((lv for lv in p.levels if lv.key not in ("trainee", "ordinary")), key=lambda x: x.min_score):
+        expr = pl.when(at_least(lv.min_score)).then(pl.lit(lv.key)).otherwise(expr)
+    return expr
+
+
+def level(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
+    """The month's level: trainees `trainee`; advisors none (S-Art.22); in pending_termination the
+    judgment month's level, frozen in base_only (SPEC 3.4 step 5); a level override replaces it."""
+    graded = graded_level(p, at_least)
+    lv = (pl.when(pl.col("track_eff") == "advisor").then(None)
+          .when(pl.col("status") == "base_only").then(pl.col("s_level"))
+          .when(pl.col("trainee")).then(pl.lit("trainee"))
+          .otherwise(graded))
+    lv = pl.when(pl.col("ov_level").is_not_null()).then(pl.col("ov_level")).otherwise(lv)
+    return df.with_columns(lv.alias("level"))
+
+
+def table_rate(p: Params, at_least, track: pl.Expr) -> pl.Expr:
+    """# S-Art.13 — 营销绩效奖计提比例 by annualized score: the rate of the highest threshold met."""
+    sales = pl.lit(p.sales_rates[0], pl.Int64)
+    advisor = pl.lit(p.advisor_rates[0], pl.Int64)
+    for t, rs, ra in zip(p.thresholds[1:], p.sales_rates[1:], p.advisor_rates[1:]):
+        hit = at_least(t)
+        sales = pl.when(hit).then(pl.lit(rs, pl.Int64)).otherwise(sales)
+        advisor = pl.when(hit).then(pl.lit(ra, pl.Int64)).otherwise(advisor)
+    return pl.when(track == "advisor").then(advisor).otherwise(sales)
+
+
+def rates(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
+    """# S-Art.13, 14 注, 20 — the rate applied to this month's performance bonus.
+
+    Overrides in order: standby month or pending_termination → 15% (S-Art.20); a sales manager with
+    tenure ≥ 5 years whose annualized score is below 200,000 → 15% (S-Art.13, 14 note); base_only
+    pays no bonus, so its rate shows 0 (decision 10). `year_end_rate` is December's rate for the
+    year-end bonus: the table rate with the veteran override but without the standby one (3.9).
+    """
+    base = table_rate(p, at_least, pl.col("track_eff"))
+    veteran = ((pl.col("track_eff") == "sales") & (pl.col("tenure") >= p.veteran_tenure)
+               & ~at_least(p.veteran_below))
+    with_veteran = pl.when(veteran).then(pl.lit(p.veteran_rate, pl.Int64)).otherwise(base)
+    applied = (pl.when(pl.col("status") == "base_only").then(pl.lit(0, pl.Int64))
+               .when(pl.col("status").is_in(["standby", "pending_termination"]))
+               .then(pl.lit(p.standby_rate, pl.Int64))
+               .otherwise(with_veteran))
+    return df.with_columns(base.alias("table_rate"), veteran.alias("veteran"),
+                           with_veteran.alias("year_end_rate"), applied.alias("rate"))

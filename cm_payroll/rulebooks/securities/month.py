@@ -1,0 +1,324 @@
+"""One securities month, rule by rule, over all managers at once (SPEC 3, in the order of 3.4)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
+from cm_payroll.errors import InputErrors, InputIssue
+from cm_payroll.money import apply_rate
+from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, overrides,
+                                             pay, status, supervision, year_end)
+from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
+from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, join_state
+from cm_payroll.rulebooks.securities.events import with_events
+from cm_payroll.rulebooks.securities.params import Params, build
+from cm_payroll.validate import MonthInputs
+
+# (key, Chinese header, article) — the slip and summary order; gross_pay last.
+COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("base_salary", "基础工资", "S-Art.11"),
+    ("allowance", "展业补贴", "S-Art.12"),
+    ("performance_bonus", "营销绩效奖", "S-Art.13"),
+    ("supervision_reward", "绩效督导奖励", "S-Art.15"),
+    ("compliance_reward", "合规奖励金", "S-Art.16"),
+    ("year_end_bonus", "年终奖", "S-Art.14"),
+    ("other_reward", "其他奖励", "S-Art.10"),
+    ("recovery", "年终奖亏空扣回", "S-Art.14"),
+    ("correction", "补发/追回", "S-Art.33"),
+    ("gross_pay", "应发合计", "S-Art.10"),
+)
+COMPONENT_KEYS = tuple(k for k, _, _ in COMPONENTS if k != "gross_pay")
+
+# The per-manager figures of the summary besides the components: (key, header, kind).
+SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("score", "当月积分", "score"),
+    ("annualized_x100", "年化累计积分", "x100"),
+    ("net_income", "实际净收入", "money"),
+    ("rate", "计提比例", "rate"),
+)
+
+STATUS_LABELS = overrides.STATUS_LABELS
+
+
+def _params(ctx: MonthContext) -> Params:
+    return build(ctx.params)
+
+
+def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
+    """Rule-specific input errors of the month (overrides, decision 25/26)."""
+    p = _params(ctx)
+    tracks = dict(inputs["roster"].select("manager_id", "track").iter_rows())
+    if state.height:
+        known = dict(state.select("manager_id", "track").iter_rows())
+        tracks.update({k: v for k, v in known.items() if k in tracks})
+    _, _, issues = overrides.parse(inputs["overrides"], inputs.tables["overrides"].file,
+                                {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"},
+                                p.level_names, tracks)
+    return issues
+
+
+def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
+    p = _params(ctx)
+    m = ctx.month
+    roster_file = inputs.tables["roster"].file
+    df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file)
+    if issues:
+        raise InputErrors(issues)
+
+    # load → aggregate (S-Art.36) → this month's facts per manager
+    agg = client_aggregates(inputs["clients"])
+    df = df.join(agg, on="manager_id", how="left").with_columns(
+        [pl.col(c).fill_null(0) for c in AGGREGATE_COLUMNS])
+    df = assessment.with_scores(df, inputs["scores"])
+    df = with_events(df, inputs["events"])
+    tracks = dict(df.select("manager_id", "track_eff").iter_rows())
+    ov, ov_long, _ = overrides.parse(inputs["overrides"], inputs.tables["overrides"].file,
+                            {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, p.level_names, tracks)
+    df = df.join(ov, on="manager_id", how="left")
+
+    # the rules, in the order of SPEC 3.4
+    at_least = assessment.at_least
+    df = assessment.window(df, m, ctx.first_month, p)
+    df = status.probation(df, m, p)
+    df = advisors.transfer_requests(df, m, p)
+    df = status.status_machine(df, m, p)
+    df = df.with_columns(pl.col("status").alias("status_rule"),
+                         pl.coalesce("ov_status", "status").alias("status"))       # decision 26
+    df = commission.level(df, p, at_least)
+    df = commission.rates(df, p, at_least)
+    df, warn_supervision = supervision.effective_heads(df)
+    df = supervision.supervision_reward(df, p)
+    df = pay.base_and_allowance(df, p)
+    df = pay.performance_bonus(df)
+    df = compliance.compliance(df, m, p)
+    df = year_end.year_sums(df, m)
+    df = year_end.year_end(df, m, p)
+    df = year_end.recovery(df)
+    df = pay.adjustments(df, inputs["adjustments"])
+    df = _corrections(df, ctx)
+    df = pay.payment_status(df)
+    df = advisors.conversion(df, p, at_least)
+    df = advisors.transfer_back(df, m, p)
+
+    # component overrides replace amounts after every rule (decision 26); gross follows
+    df = df.with_columns([pl.col(k).alias(f"rule_{k}") for k in COMPONENT_KEYS])
+    df = df.with_columns([pl.coalesce(f"ov_{k}", k).alias(k) for k in COMPONENT_KEYS])
+    df = df.with_columns(pl.sum_horizontal([pl.col(k) for k in COMPONENT_KEYS]).alias("gross_pay"))
+    df = df.with_columns(  # later months see the overridden bonus in the year-end Σ
+        (pl.col("ytd_performance_bonus") - pl.col("rule_performance_bonus") + pl.col("performance_bonus"))
+        .alias("ytd_performance_bonus"))
+    df = df.sort("manager_id")
+
+    pay_frame = _pay_frame(df)
+    new_state = _next_state(df, state, m)
+    warnings = _warnings(inputs, df, warn_employment, warn_supervision)
+    exceptions = _exceptions(df, state, m, ctx, warnings, ov_long)
+    return MonthResult(pay=pay_frame, exceptions=exceptions, state=new_state)
+
+
+def _corrections(df: pl.DataFrame, ctx: MonthContext) -> pl.DataFrame:
+    """# S-Art.33 — 补发/追回: adjustments (back_pay − deduction) plus differences from re-runs."""
+    corr = pl.col("adjustment_correction")
+    if ctx.corrections is not None and ctx.corrections.height:
+        c = ctx.corrections.group_by("manager_id").agg(pl.col("amount").sum().alias("rerun_correction"))
+        df = df.join(c, on="manager_id", how="left").with_columns(pl.col("rerun_correction").fill_null(0))
+        corr = corr + pl.col("rerun_correction")
+    else:
+        df = df.with_columns(pl.lit(0, pl.Int64).alias("rerun_correction"))
+    return df.with_columns(corr.alias("correction"))
+
+
+PAY_COLUMNS = (
+    "manager_id", "name", "branch", "track_eff", "status", "status_rule", "level", "score", "cum", "n",
+    "window_start", "annualized_x100", "ann_ok", "net_income", "client_assets", "new_client_assets",
+    "relationship_assets", "stock_opening", "stock_closing", "clients_counted", "clients_transferred",
+    "employment_month", "tenure", "trainee", "probation_judged", "probation_passed", "prob_score",
+    "prob_new_assets", "trigger", "standby_month", "standby_next", "termination_cause",
+    "excess_requests", "requests_counted", "table_rate", "veteran", "rate", "year_end_rate",
+    "tenure_rate", "year_end_y", "ytd_net_income", "ytd_performance_bonus", "effective_heads",
+    "supervisees", "compliance_accrual", "compliance_forfeited", "reserve", "deficit", "new_deficit",
+    "other_reward_input", "adjustment_correction", "rerun_correction", "payment_status", "converted",
+    "conversion_rejected", "transferred_back", "stock_loss_ok", "ev_fraud", "supervisor_id",
+    "certified", "hire_date_eff", "missing_score",
+)
+
+
+def _pay_frame(df: pl.DataFrame) -> pl.DataFrame:
+    cols = list(PAY_COLUMNS) + [k for k, _, _ in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
+    return df.select(cols).rename({"track_eff": "track", "hire_date_eff": "hire_date"})
+
+
+def _next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
+    restart = pl.col("probation_passed") | pl.col("converted") | pl.col("transferred_back")
+    next_track = (pl.when(pl.col("converted")).then(pl.lit("advisor"))
+                  .when(pl.col("transferred_back")).then(pl.lit("sales"))
+                  .otherwise(pl.col("track_eff")))
+    advisor_since = (pl.when(pl.col("converted")).then(pl.lit(m + 1, pl.Int32))
+                     .when(pl.col("transferred_back")).then(None)
+                     .otherwise(pl.col("advisor_since")))
+    confirmed = (pl.col("confirmed") | pl.col("probation_passed")
+                 | pl.col("ov_status").is_in(["active", "standby"]).fill_null(False))
+    rows = df.select(
+        "manager_id", "name", "branch",
+        pl.col("hire_date_eff").alias("hire_date"),
+        pl.col("hire_month").cast(pl.Int32),
+        next_track.alias("track"),
+        "status", "level",
+        confirmed.alias("confirmed"),
+        pl.lit(m, pl.Int32).alias("last_month"),
+        pl.when(restart).then(pl.lit(m + 1, pl.Int32)).otherwise(pl.col("window_start")).alias("window_start"),
+        pl.when(restart).then(pl.lit(0, pl.Int64)).otherwise(pl.col("cum")).alias("window_cum"),
+        "ann_ok", "standby_next", "trigger_months", "request_months",
+        advisor_since.cast(pl.Int32).alias("advisor_since"),
+        "prob_score", "prob_new_assets",
+        pl.lit(m // 12, pl.Int32).alias("year"),
+        "ytd_net_income", "ytd_performance_bonus", "reserve", "violation", "deficit", "resigned",
+        pl.col("ev_terminated").alias("terminated"),
+    )
+    rows = rows.select([pl.col(c).cast(t) for c, t in STATE_SCHEMA.items()])
+    kept = state.filter(~pl.col("manager_id").is_in(rows.get_column("manager_id").implode()))
+    return pl.concat([rows, kept.select(list(STATE_SCHEMA))]).sort("manager_id")
+
+
+def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> pl.DataFrame:
+    """Input warnings of the month as (manager_id, message) rows."""
+    w = [f for f in frames if f.height]
+    if inputs.warnings:
+        w.append(pl.DataFrame({"manager_id": [x.manager_id for x in inputs.warnings],
+                               "message": [x.message + (f" ({x.file} row {x.row})" if x.file else "")
+                                           for x in inputs.warnings]}))
+    w.append(df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
+        "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message")))
+    w.append(df.filter((pl.col("other_reward_input") > 0) & (pl.col("other_reward") == 0)
+                       & pl.col("ov_other_reward").is_null()).select(
+        "manager_id", pl.format("其他奖励 {} not paid in status {} (S-Art.20)",
+                                (pl.col("other_reward_input") / 100).round(2).cast(pl.String),
+                                "status").alias("message")))
+    w = [f.select(pl.col("manager_id").cast(pl.String), pl.col("message").cast(pl.String)) for f in w if f.height]
+    return pl.concat(w) if w else pl.DataFrame(schema={"manager_id": pl.String, "message": pl.String})
+
+
+def _exc(df: pl.DataFrame, cond: pl.Expr, code: str, desc: pl.Expr,
+         amount: pl.Expr | None = None, ref: pl.Expr | None = None) -> pl.DataFrame:
+    return df.filter(cond).select(
+        pl.col("manager_id"), pl.col("name"), pl.lit(code).alias("type"), pl.lit("").alias("article"),
+        desc.cast(pl.String).alias("description"),
+        (amount if amount is not None else pl.lit(None, pl.Int64)).cast(pl.Int64).alias("amount"),
+        pl.lit(False).alias("approval_needed"),
+        (ref if ref is not None else pl.lit(None, pl.String)).cast(pl.String).alias("approval_ref"),
+    )
+
+
+def _yuan(col: str | pl.Expr) -> pl.Expr:
+    e = pl.col(col) if isinstance(col, str) else col
+    return pl.format("{}.{}", (e.abs() // 100).cast(pl.String),
+                     (e.abs() % 100).cast(pl.String).str.zfill(2))
+
+
+def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext,
+                warnings: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
+    c = pl.col
+    parts = [
+        _exc(df, c("status") == "pending_termination", "pending_termination",
+             pl.when(c("termination_cause") == "probation_failed").then(pl.lit("见习期考核未通过,判断为待解除劳动合同"))
+             .when(c("termination_cause") == "standby_failed").then(pl.lit("待岗培训当月仍未达标,判断为待解除劳动合同"))
+             .when(c("termination_cause") == "standby_trigger").then(pl.lit("近12个自然月内第2次触发待岗培训"))
+             .otherwise(pl.lit("特殊处理判定为待解除劳动合同"))),
+        _exc(df, c("termination_cause") == "probation_failed", "probation_failed",
+             pl.format("前{}个月累计积分 {},累计新增客户资产 {} 元,当月客户资产 {} 元",
+                       c("employment_month"), (c("prob_score") / 10000).cast(pl.String),
+                       _yuan("prob_new_assets"), _yuan("client_assets"))),
+        _exc(df, c("termination_cause") == "standby_failed", "standby_failed",
+             pl.format("待岗培训当月年化累计积分 {},开发关系客户日均资产 {} 元",
+                       _score2(c("annualized_x100")), _yuan("relationship_assets"))),
+        _exc(df, c("trigger"), "standby_trigger",
+             pl.when(c("excess_requests") > 0).then(pl.lit("超额转岗申请记做一次待岗培训"))
+             .otherwise(pl.format("年化累计积分 {} 低于普通级标准", _score2(c("annualized_x100"))))),
+        _exc(df.filter((c("excess_requests") > 0) & ~c("standby_month"))
+             .with_columns(pl.int_ranges(0, c("excess_requests")).alias("_k")).explode("_k"),
+             pl.lit(True), "excess_transfer_request",
+             pl.format("12个自然月内转岗申请超过 {} 次", c("requests_allowed"))),
+        _exc(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月营销绩效奖和绩效督导奖励"),
+             -(apply_rate(pl.max_horizontal(c("net_income"), pl.lit(0, pl.Int64)), c("rate"))
+               + c("effective_heads").cast(pl.Int64) * _params(ctx).supervision_per_head
+               * ((c("track_eff") == "sales") & ~c("trainee") & (c("status") == "active")).cast(pl.Int64))),
+        _exc(df, c("payment_status") == "withheld", "payment_withheld",
+             pl.lit("已提出辞职申请且交接未完成,本月薪酬暂扣"), c("gross_pay")),
+        _exc(df, c("conversion_rejected"), "conversion_rejected",
+             pl.when(c("status") != "active").then(pl.format("状态为{},不能转理财类", _status_zh("status")))
+             .when(~c("certified").fill_null(False)).then(pl.lit("无证券从业资格"))
+             .otherwise(pl.format("年化累计积分 {} 未达转理财类标准", _score2(c("annualized_x100"))))),
+        _exc(df, c("transferred_back"), "transfer_back",
+             pl.format("存量客户资产流失率超过标准且未连续2个月达到普通级,下月起转回销售类")),
+        _exc(df, (c("deficit") > 0) & (c("year_end_y").is_not_null()), "year_end_deficit",
+             pl.format("年终奖计算结果 {}{} 元;结转亏空合计 {} 元,在下一年度绩效奖和年终奖中扣回",
+                       pl.when(c("year_end_y") < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+                       _yuan("year_end_y"), _yuan("deficit")),
+             -c("new_deficit")),
+        _exc(df, c("compliance_forfeited") > 0, "compliance_forfeited",
+             pl.when(c("ev_terminated")).then(pl.lit("解除劳动合同,合规奖励金取消"))
+             .when(c("violation")).then(pl.lit("本年度有违规记录,合规奖励金取消"))
+             .when(c("stale_reserve") > 0).then(pl.lit("上年度合规奖励金未在12月发放,取消"))
+             .otherwise(pl.format("12月状态为{},合规奖励金取消", _status_zh("status"))),
+             -c("compliance_forfeited")),
+        _exc(df, c("missing_score"), "missing_scores", pl.lit("无积分记录,当月积分按0计")),
+        _exc(df, c("rerun_correction") != 0, "correction",
+             pl.format("更正以前月份差错:{}", pl.when(c("rerun_correction") > 0).then(pl.lit("补发"))
+                       .otherwise(pl.lit("追回"))), c("rerun_correction")),
+    ]
+    # overrides applied (S-Art.34), one row per override, with its approval_ref
+    parts.append(_override_rows(df, ov_long))
+    # missing from the roster without a resignation or termination (SPEC 2, decision 18)
+    ids = df.get_column("manager_id").implode()
+    gone = state.filter((pl.col("last_month") == m - 1) & ~pl.col("terminated") & ~pl.col("resigned")
+                        & ~pl.col("manager_id").is_in(ids))
+    parts.append(gone.select(
+        "manager_id", "name", pl.lit("missing_from_roster").alias("type"), pl.lit("").alias("article"),
+        pl.lit("上月在册,本月花名册中缺失且无辞职或解除记录").alias("description"),
+        pl.lit(None, pl.Int64).alias("amount"), pl.lit(False).alias("approval_needed"),
+        pl.lit(None, pl.String).alias("approval_ref")))
+    names = df.select("manager_id", "name")
+    if warnings.height:
+        w = warnings.join(names, on="manager_id", how="left")
+        parts.append(w.select("manager_id", "name", pl.lit("input_warning").alias("type"),
+                              pl.lit("").alias("article"), pl.col("message").alias("description"),
+                              pl.lit(None, pl.Int64).alias("amount"), pl.lit(False).alias("approval_needed"),
+                              pl.lit(None, pl.String).alias("approval_ref")))
+    out = pl.concat([x.select([pl.col(k).cast(t) for k, t in EXCEPTION_SCHEMA.items()]) for x in parts])
+    return out
+
+
+def _override_rows(df: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
+    c = pl.col
+    j = ov_long.join(df, on="manager_id", how="inner")
+    labels = {k: lbl for k, lbl, _ in COMPONENTS}
+    desc = pl.format("特殊处理({}):", c("reason"))
+    amount = pl.lit(None, pl.Int64)
+    what = pl.lit("")
+    for k in COMPONENT_KEYS:
+        what = pl.when(c("field") == k).then(
+            pl.format("{}由 {} 改为 {}", pl.lit(labels[k]), _signed_yuan(f"rule_{k}"), _signed_yuan(k))).otherwise(what)
+        amount = pl.when(c("field") == k).then(c(k) - c(f"rule_{k}")).otherwise(amount)
+    what = (pl.when(c("field") == "status").then(pl.format("状态由{}改为{}", _status_zh("status_rule"), _status_zh("status")))
+            .when(c("field") == "level").then(pl.format("级别改为{}", c("level")))
+            .when(c("field") == "convert_to_advisor").then(pl.lit("准予转理财类(下月起)"))
+            .otherwise(what))
+    return j.select("manager_id", "name", pl.lit("override_applied").alias("type"), pl.lit("").alias("article"),
+                    pl.concat_str([desc, what]).alias("description"), amount.alias("amount"),
+                    pl.lit(True).alias("approval_needed"), c("approval_ref"))
+
+
+def _status_zh(col: str) -> pl.Expr:
+    return pl.col(col).replace_strict(STATUS_LABELS, default=pl.col(col), return_dtype=pl.String)
+
+
+def _score2(x100: pl.Expr) -> pl.Expr:
+    sign = pl.when(x100 < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.format("{}{}.{}", sign, (x100.abs() // 100).cast(pl.String),
+                     (x100.abs() % 100).cast(pl.String).str.zfill(2))
+
+
+def _signed_yuan(col: str) -> pl.Expr:
+    sign = pl.when(pl.col(col) < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.format("{}{}", sign, _yuan(col))

@@ -1,0 +1,55 @@
+"""Monthly pay components (薪酬结构, S-Art.10–20; SPEC 3.5)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.money import apply_rate
+from cm_payroll.rulebooks.securities.params import Params
+
+PAID_IN_FULL = ("trainee", "active")
+
+
+def base_and_allowance(df: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """# S-Art.11, 12, 20, 22 — 基础工资 by level in every status (advisors their own base);
+    展业补贴 not in standby, pending_termination, base_only."""
+    base = pl.lit(p.advisor_base, pl.Int64)
+    allowance = pl.lit(p.advisor_allowance, pl.Int64)
+    for lv in p.levels:
+        base = pl.when(pl.col("level") == lv.key).then(pl.lit(lv.base_salary, pl.Int64)).otherwise(base)
+        allowance = pl.when(pl.col("level") == lv.key).then(pl.lit(lv.allowance, pl.Int64)).otherwise(allowance)
+    return df.with_columns(
+        base.alias("base_salary"),
+        pl.when(pl.col("status").is_in(PAID_IN_FULL)).then(allowance).otherwise(0).alias("allowance"))
+
+
+def performance_bonus(df: pl.DataFrame) -> pl.DataFrame:
+    """# S-Art.13, 8(4) — 营销绩效奖 = max(实际净收入, 0) × rate, rounded half-up to the fen;
+    0 in base_only (rate 0) and in a fraud month (取消其当月营销绩效奖)."""
+    bonus = apply_rate(pl.max_horizontal(pl.col("net_income"), pl.lit(0, pl.Int64)), pl.col("rate"))
+    return df.with_columns(pl.when(pl.col("ev_fraud")).then(0).otherwise(bonus).alias("performance_bonus"))
+
+
+def adjustments(df: pl.DataFrame, adj: pl.DataFrame) -> pl.DataFrame:
+    """# S-Art.10, 20, 33 — 其他奖励 (not paid in standby, pending_termination, base_only);
+    补发 / 扣款 go into the correction line (a deduction is subtracted)."""
+    agg = adj.group_by("manager_id").agg(
+        pl.col("amount").filter(pl.col("component") == "other_reward").sum().alias("other_reward_input"),
+        (pl.col("amount").filter(pl.col("component") == "back_pay").sum()
+         - pl.col("amount").filter(pl.col("component") == "deduction").sum()).alias("adjustment_correction"),
+    )
+    df = df.join(agg, on="manager_id", how="left").with_columns(
+        pl.col("other_reward_input").fill_null(0), pl.col("adjustment_correction").fill_null(0))
+    return df.with_columns(
+        pl.when(pl.col("status").is_in(PAID_IN_FULL)).then(pl.col("other_reward_input")).otherwise(0)
+        .alias("other_reward"))
+
+
+def payment_status(df: pl.DataFrame) -> pl.DataFrame:
+    """# S-Art.9 (decision 18) — 暂扣 when the month has 交接未完成 and this employment has a
+    辞职申请 in this month or earlier."""
+    resigned_before = ~pl.col("new_employment") & pl.col("s_resigned").fill_null(False)
+    withheld = pl.col("ev_handover_incomplete") & (pl.col("ev_resignation") | resigned_before)
+    return df.with_columns(
+        (pl.col("ev_resignation") | resigned_before).alias("resigned"),
+        pl.when(withheld).then(pl.lit("withheld")).otherwise(pl.lit("normal")).alias("payment_status"))

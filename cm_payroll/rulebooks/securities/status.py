@@ -1,0 +1,79 @@
+"""Probation and the status machine (SPEC 3.3, 3.4; S-Art.8, 20, 23–27; decisions 6, 8).
+
+Statuses: trainee 见习, active 在岗, standby 待岗培训, pending_termination 待解除劳动合同 (the month of
+the judgment), base_only 仅发基础工资 (every later month still on the roster).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.rulebooks.securities.params import Params
+
+ENDED = ("pending_termination", "base_only")
+
+
+def probation(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
+    """# S-Art.8(1) — 前4个自然月累计积分达到6000分;累计新增客户的资产100万;第4个自然月客户资产达到1000万.
+
+    A sales manager is a trainee in employment months 1–4 (decision 7: advisors hired directly are
+    confirmed); the judgment is in month 4, on the month-4 client assets.
+    """
+    new = pl.col("new_employment")
+    trainee = (pl.col("track_eff") == "sales") & ~pl.col("confirmed")
+    prob_score = pl.when(new).then(0).otherwise(pl.col("s_prob_score").fill_null(0)) + pl.col("score")
+    prob_new = pl.when(new).then(0).otherwise(pl.col("s_prob_new_assets").fill_null(0)) + pl.col("new_client_assets")
+    df = df.with_columns(trainee.alias("trainee"),
+                         pl.when(trainee).then(prob_score).otherwise(0).alias("prob_score"),
+                         pl.when(trainee).then(prob_new).otherwise(0).alias("prob_new_assets"))
+    judged = pl.col("trainee") & (pl.col("employment_month") >= p.prob_months)
+    passed = ((pl.col("prob_score") >= p.prob_min_score)
+              & (pl.col("prob_new_assets") >= p.prob_min_new_assets)
+              & (pl.col("client_assets") >= p.prob_min_client_assets))
+    return df.with_columns(judged.alias("probation_judged"), (judged & passed).alias("probation_passed"))
+
+
+def status_machine(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
+    """# S-Art.8(2),(3), S-Art.20 — the month's status, triggers and the standby schedule.
+
+    1. previous pending_termination/base_only → base_only;
+    1b. a trainee's probation judgment in month 4 (decision 6);
+    2. a standby month passes on the ordinary minimum or 开发关系客户日均资产 ≥ 1400万, else
+       pending_termination (S-Art.8(3));
+    3. a trigger (annualized below ordinary for a confirmed manager, or an excess transfer request of
+       an advisor) schedules M+1 as a standby month, unless it is the 2nd trigger in the 12 natural
+       months M−11..M: then pending_termination (S-Art.8(2)). M itself is paid normally.
+    """
+    prev_ended = pl.col("prev_status").is_in(ENDED).fill_null(False)
+    standby = pl.col("standby_month") & ~prev_ended
+    standby_pass = pl.col("ann_ok") | (pl.col("relationship_assets") >= p.pass_relationship_assets)
+    normal = ~prev_ended & ~pl.col("trainee") & ~standby
+    # A month holds at most one trigger (decision 8).
+    trigger = normal & (~pl.col("ann_ok") | ((pl.col("track_eff") == "advisor") & (pl.col("excess_requests") > 0)))
+    window_from = m - p.trigger_window + 1
+    earlier = (pl.when(pl.col("new_employment")).then(pl.lit([], pl.List(pl.Int32)))
+               .otherwise(pl.col("s_trigger_months").fill_null(pl.lit([], pl.List(pl.Int32)))))
+    df = df.with_columns(trigger.alias("trigger"),
+                         earlier.list.eval(pl.element().filter(pl.element() >= window_from)).alias("_trig_prev"))
+    second = pl.col("trigger") & ((pl.col("_trig_prev").list.len() + 1) >= p.max_triggers)
+    status = (pl.when(prev_ended).then(pl.lit("base_only"))
+              .when(pl.col("trainee") & pl.col("probation_judged") & ~pl.col("probation_passed"))
+              .then(pl.lit("pending_termination"))
+              .when(pl.col("trainee")).then(pl.lit("trainee"))
+              .when(standby & standby_pass).then(pl.lit("standby"))
+              .when(standby).then(pl.lit("pending_termination"))
+              .when(second).then(pl.lit("pending_termination"))
+              .otherwise(pl.lit("active")))
+    cause = (pl.when(prev_ended).then(None)
+             .when(pl.col("trainee") & pl.col("probation_judged") & ~pl.col("probation_passed"))
+             .then(pl.lit("probation_failed"))
+             .when(standby & ~standby_pass).then(pl.lit("standby_failed"))
+             .when(second).then(pl.lit("standby_trigger")))
+    trig_list = pl.when(pl.col("trigger")).then(
+        pl.concat_list(pl.col("_trig_prev"), pl.lit(m, pl.Int32))).otherwise(pl.col("_trig_prev"))
+    return df.with_columns(
+        status.alias("status"),
+        cause.alias("termination_cause"),
+        (pl.col("trigger") & ~second).alias("standby_next"),
+        trig_list.alias("trigger_months"),
+    ).drop("_trig_prev")

@@ -1,0 +1,48 @@
+"""Supervision reward (绩效督导奖励, S-Art.15; SPEC 3.8; decision 15)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.rulebooks.securities.params import Params
+
+
+def effective_heads(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """# S-Art.15 — 有效人力指达到普通级客户经理及以上定级标准的客户经理.
+
+    A supervisee (roster supervisor_id = the manager) counts when on the sales track, `active` in M
+    and with M's annualized score ≥ the ordinary minimum; a supervisee's fraud month still counts.
+    A supervisor_id not on the roster, or the manager's own id, is ignored with a warning.
+    """
+    ids = df.get_column("manager_id").implode()
+    sup = pl.col("supervisor_id")
+    warnings = pl.concat([
+        df.filter(sup.is_not_null() & (sup == pl.col("manager_id"))).select(
+            "manager_id", pl.lit("片区经理工号 is the manager's own id; ignored (decision 15)").alias("message")),
+        df.filter(sup.is_not_null() & (sup != pl.col("manager_id")) & ~sup.is_in(ids)).select(
+            "manager_id", pl.format("片区经理工号 {} is not on the roster; ignored (decision 15)", sup).alias("message")),
+    ])
+    valid = sup.is_not_null() & (sup != pl.col("manager_id")) & sup.is_in(ids)
+    effective = (pl.col("track_eff") == "sales") & (pl.col("status") == "active") & pl.col("ann_ok")
+    heads = df.filter(valid).group_by("supervisor_id").agg(
+        effective.sum().cast(pl.Int32).alias("effective_heads"),
+        pl.len().cast(pl.Int32).alias("supervisees"))
+    df = df.join(heads.rename({"supervisor_id": "manager_id"}), on="manager_id", how="left").with_columns(
+        pl.col("effective_heads").fill_null(0), pl.col("supervisees").fill_null(0))
+    return df, warnings
+
+
+def supervision_reward(df: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """# S-Art.15, 20, 8(4) — per effective head; only a confirmed sales manager earns it, not in
+    standby/pending_termination/base_only, not in a fraud month."""
+    earns = (pl.col("track_eff") == "sales") & ~pl.col("trainee") & (pl.col("status") == "active") & ~pl.col("ev_fraud")
+    return df.with_columns(
+        pl.when(earns).then(pl.col("effective_heads").cast(pl.Int64) * p.supervision_per_head)
+        .otherwise(0).alias("supervision_reward"))
+
+
+def supervisor_warnings(df: pl.DataFrame) -> pl.DataFrame:
+    """Decision 15: an advisor or trainee with supervisees earns no reward (input_warning)."""
+    return df.filter((pl.col("supervisees") > 0) & ((pl.col("track_eff") == "advisor") | pl.col("trainee"))).select(
+        "manager_id", pl.format("has {} supervisee(s) but is not a confirmed sales manager: no supervision "
+                                "reward (decision 15)", "supervisees").alias("message"))

@@ -1,0 +1,331 @@
+"""Stage 2 — validate: turn the all-text tables into typed frames, or report every error at once.
+
+Money becomes Int64 fen (half-up to the fen on load), scores Int64 in 1/10,000 units, dates Date,
+categories their English codes, yes/no Boolean. Each check is a Polars expression over the whole
+column; the rows it flags become `InputIssue`s naming file, sheet, Excel row and column header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import polars as pl
+
+from cm_payroll.errors import InputIssue
+from cm_payroll.load import RawTable, find_file, read_table
+from cm_payroll.money import SCORE_SCALE
+from cm_payroll.months import fmt_month, month_end, month_start
+from cm_payroll.schema import Column, FileSpec
+
+MAX_TEXT = 1000            # characters in one text cell
+ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$"
+MAX_INT_DIGITS = 13        # money below 10 trillion yuan
+
+
+@dataclass
+class Table:
+    """One validated input file of a month (or an absent optional file: an empty frame)."""
+
+    spec: FileSpec
+    frame: pl.DataFrame
+    file: str | None = None
+    sheet: str | None = None
+    sha256: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def present(self) -> bool:
+        return self.file is not None
+
+    def label(self, key: str) -> str:
+        return self.headers.get(key) or self.spec.column(key).zh
+
+
+@dataclass
+class Warning_:
+    """A warning from the inputs (listed as input_warning / missing_scores, the run continues)."""
+
+    manager_id: str | None
+    code: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+
+
+@dataclass
+class MonthInputs:
+    month: int
+    folder: Path
+    tables: dict[str, Table]
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.tables[name].frame
+
+    def files(self) -> list[dict]:
+        return [{"file": t.file, "sheet": t.sheet, "sha256": t.sha256, "rows": t.frame.height}
+                for t in self.tables.values() if t.present]
+
+
+# --------------------------------------------------------------------------------------------- typing
+
+_NUM_RE = r"^([+-]?)(\d*)(?:\.(\d*))?$"
+_EXP_RE = r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"
+
+
+def _clean_number(c: pl.Expr) -> pl.Expr:
+    return (c.str.normalize("NFKC")
+            .str.replace_all(r"[,\s¥]", "")
+            .str.replace(r"^(?i:rmb)", "")
+            .str.replace(r"元$", ""))
+
+
+def _number_parts(c: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    g = _clean_number(c).str.extract_groups(_NUM_RE)
+    sign, ip, fp = g.struct.field("1"), g.struct.field("2"), g.struct.field("3").fill_null("")
+    ok = ip.is_not_null() & ((ip.str.len_chars() + fp.str.len_chars()) > 0) & (ip.str.len_chars() <= MAX_INT_DIGITS)
+    return ok, sign, ip, fp
+
+
+def _money(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    ok, sign, ip, fp = _number_parts(c)
+    fp3 = (fp + pl.lit("000")).str.slice(0, 3)
+    ipv = pl.when(ip == "").then(pl.lit("0")).otherwise(ip).cast(pl.Int64, strict=False)
+    fen = ipv * 100 + fp3.str.slice(0, 2).cast(pl.Int64, strict=False) + (
+        fp3.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
+    val = pl.when(ok).then(pl.when(sign == "-").then(-fen).otherwise(fen))
+    return val, ok
+
+
+def _score(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    ok, sign, ip, fp = _number_parts(c)
+    extra = fp.str.slice(4)
+    ok = ok & (extra.str.replace_all("0", "") == "")
+    fp4 = (fp + pl.lit("0000")).str.slice(0, 4)
+    ipv = pl.when(ip == "").then(pl.lit("0")).otherwise(ip).cast(pl.Int64, strict=False)
+    units = ipv * SCORE_SCALE + fp4.cast(pl.Int64, strict=False)
+    val = pl.when(ok).then(pl.when(sign == "-").then(-units).otherwise(units))
+    return val, ok
+
+
+def _date(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    s = c.str.normalize("NFKC").str.strip_chars()
+    serial = s.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    compact = s.str.extract(r"^(\d{8})$", 1)
+    t = (s.str.replace(r"[T ].*$", "")
+         .str.replace_all(r"[年月/.]", "-").str.replace(r"日$", ""))
+    parsed = pl.coalesce(
+        t.str.to_date("%Y-%m-%d", strict=False),
+        compact.str.to_date("%Y%m%d", strict=False),
+        pl.when(serial.is_between(1, 2958465)).then(
+            pl.lit(dt.date(1899, 12, 30)) + pl.duration(days=serial)).cast(pl.Date),
+    )
+    ok = parsed.is_not_null() & parsed.dt.year().is_between(1950, 2100)
+    return pl.when(ok).then(parsed), ok
+
+
+def _lookup(c: pl.Expr, col: Column) -> tuple[pl.Expr, pl.Expr]:
+    table = col.category_lookup()
+    keys = pl.Series(list(table.keys()), dtype=pl.String)
+    vals = pl.Series(list(table.values()), dtype=pl.String)
+    s = c.str.normalize("NFKC").str.strip_chars().str.to_lowercase()
+    val = s.replace_strict(keys, vals, default=None, return_dtype=pl.String)
+    return val, val.is_not_null()
+
+
+def _typed_column(col: Column, c: pl.Expr) -> tuple[pl.Expr, pl.Expr, str]:
+    """(value, ok, message-if-not-ok) for a non-blank cell."""
+    k = col.kind
+    if k == "id":
+        v = c.str.normalize("NFKC").str.strip_chars()
+        return v, v.str.contains(ID_PATTERN), ("not a valid id: letters, digits, '-' and '_' only "
+                                               "(no spaces, slashes or dots), at most 64 characters")
+    if k == "text":
+        return c, c.str.len_chars() <= MAX_TEXT, f"text longer than {MAX_TEXT} characters"
+    if k == "category":
+        v, ok = _lookup(c, col)
+        accepted = "/".join(col.categories)
+        return v, ok, f"unknown value; accepted: {accepted}"
+    if k == "bool":
+        v, ok = _lookup(c, col)
+        return v == "yes", ok, "expected 是 or 否"
+    if k == "date":
+        v, ok = _date(c)
+        return v, ok, "not a date (use 2013-01-05, 2013/1/5, 2013年1月5日 or an Excel date)"
+    if k in ("money", "money_nonneg"):
+        v, ok = _money(c)
+        if k == "money_nonneg":
+            return v, ok, "not an amount (a number with at most 2 decimals, e.g. 1234.56)"
+        return v, ok, "not an amount (a number, e.g. -1234.56)"
+    if k == "score":
+        v, ok = _score(c)
+        return v, ok, "not a number (at most 4 decimals)"
+    raise ValueError(f"unknown column kind {k}")
+
+
+def _slow_numbers(raw: pl.DataFrame, col: Column, values: pl.DataFrame) -> pl.DataFrame:
+    """Rare spellings the vectorised parser does not take (1.2E+07 from a float export): Decimal."""
+    if col.kind not in ("money", "money_nonneg", "score"):
+        return values
+    src = raw.get_column(col.key)
+    mask = values.get_column(col.key).is_null() & src.is_not_null() & src.str.strip_chars().str.contains(_EXP_RE)
+    if not mask.any():
+        return values
+    scale = 100 if col.kind != "score" else SCORE_SCALE
+    fixed = []
+    for s in src.filter(mask).to_list():
+        try:
+            d = Decimal(s.strip()) * scale
+        except InvalidOperation:
+            fixed.append(None)
+            continue
+        if col.kind == "score" and d != d.to_integral_value():
+            fixed.append(None)
+        else:
+            fixed.append(int(d.quantize(Decimal(1), rounding="ROUND_HALF_UP")) if abs(d) < 10**17 else None)
+    patch = pl.Series(col.key, fixed, dtype=pl.Int64)
+    filled = values.get_column(col.key).scatter(mask.arg_true(), patch)
+    ok = values.get_column("__ok_" + col.key) | (mask & filled.is_not_null())
+    return values.with_columns(filled.alias(col.key), ok.alias("__ok_" + col.key))
+
+
+def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
+    """All cells of one file typed at once; every bad cell of the file reported."""
+    spec, df = raw.spec, raw.frame
+    issues: list[InputIssue] = []
+    exprs, present = [], []
+    for col in spec.columns:
+        if col.key not in df.columns:
+            continue
+        present.append(col)
+        val, ok, _ = _typed_column(col, pl.col(col.key))
+        exprs += [val.alias(col.key), (pl.col(col.key).is_null() | ok).fill_null(False).alias("__ok_" + col.key)]
+    typed = df.select([pl.col("_row"), pl.col("_sheet")] + exprs)
+    for col in present:
+        typed = _slow_numbers(df, col, typed)
+        _, _, msg = _typed_column(col, pl.col(col.key))
+        bad = typed.filter(~pl.col("__ok_" + col.key)).select("_row", "_sheet")
+        if bad.height:
+            shown = df.filter(pl.col("_row").is_in(bad.get_column("_row").implode())).select(
+                "_row", "_sheet", pl.col(col.key).str.slice(0, 40))
+            for r, sh, v in shown.iter_rows():
+                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), f"{msg}; found {v!r}"))
+        if not col.nullable:
+            blank = typed.filter(pl.col("__ok_" + col.key) & pl.col(col.key).is_null()).select("_row", "_sheet")
+            for r, sh in blank.iter_rows():
+                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), "empty cell; a value is required"))
+        if col.kind == "money_nonneg":
+            neg = typed.filter(pl.col(col.key) < 0).select("_row", "_sheet", col.key)
+            for r, sh, v in neg.iter_rows():
+                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key),
+                                         f"must not be negative; found {Decimal(v) / 100}"))
+        if col.kind == "score" and (col.min_value is not None or col.max_value is not None):
+            lo = int(Decimal(col.min_value) * SCORE_SCALE) if col.min_value is not None else None
+            hi = int(Decimal(col.max_value) * SCORE_SCALE) if col.max_value is not None else None
+            cond = pl.lit(False)
+            if lo is not None:
+                cond = cond | (pl.col(col.key) < lo)
+            if hi is not None:
+                cond = cond | (pl.col(col.key) > hi)
+            out = typed.filter(cond).select("_row", "_sheet", col.key)
+            for r, sh, v in out.iter_rows():
+                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key),
+                                         f"must be between {col.min_value} and {col.max_value}; "
+                                         f"found {Decimal(v) / SCORE_SCALE}"))
+    typed = typed.select([c for c in typed.columns if not c.startswith("__ok_")])
+    # Optional columns that are absent become null columns of the right type.
+    for col in spec.columns:
+        if col.key not in typed.columns:
+            typed = typed.with_columns(pl.lit(None, dtype=_dtype(col)).alias(col.key))
+    if spec.key:
+        dup = typed.filter(pl.struct(list(spec.key)).is_duplicated() & pl.all_horizontal(
+            [pl.col(k).is_not_null() for k in spec.key]))
+        for row in dup.select("_row", "_sheet", *spec.key).iter_rows():
+            r, sh, *k = row
+            issues.append(InputIssue(raw.file, sh, r, raw.label(spec.key[-1]),
+                                     f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, k))}"))
+    return typed, issues
+
+
+def _dtype(col: Column) -> pl.DataType:
+    return {"id": pl.String, "text": pl.String, "category": pl.String, "bool": pl.Boolean,
+            "date": pl.Date, "money": pl.Int64, "money_nonneg": pl.Int64, "score": pl.Int64}[col.kind]
+
+
+def empty_frame(spec: FileSpec) -> pl.DataFrame:
+    schema = {"_row": pl.Int64, "_sheet": pl.String}
+    schema.update({c.key: _dtype(c) for c in spec.columns})
+    return pl.DataFrame(schema=schema)
+
+
+# --------------------------------------------------------------------------------------------- month
+
+def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str = "",
+               tracks: tuple[str, ...] = ()) -> tuple[MonthInputs, list[InputIssue]]:
+    """Load and validate every input file of one month folder; return all issues of all files."""
+    issues: list[InputIssue] = []
+    tables: dict[str, Table] = {}
+    if not folder.is_dir():
+        return MonthInputs(month, folder, {}), [InputIssue(str(folder), message=f"no input folder for "
+                                                           f"{fmt_month(month)}")]
+    for spec in specs:
+        path, found_issues = find_file(folder, spec.name)
+        issues += found_issues
+        if path is None:
+            if spec.required and not found_issues:
+                issues.append(InputIssue(f"{spec.name}.xlsx", message=f"required file missing in "
+                                         f"{folder.name}/ ({spec.zh}; .xlsx, .xls, .csv or .parquet)"))
+            tables[spec.name] = Table(spec, empty_frame(spec))
+            continue
+        raw, read_issues = read_table(path, spec, sheet)
+        if raw is None:
+            issues += read_issues
+            tables[spec.name] = Table(spec, empty_frame(spec), file=path.name)
+            continue
+        typed, type_issues = type_table(raw)
+        issues += type_issues
+        if typed.height == 0 and spec.required:
+            issues.append(InputIssue(path.name, raw.sheet, message="no data rows (a required file "
+                                     "cannot be header-only)"))
+        tables[spec.name] = Table(spec, typed, path.name, raw.sheet, raw.sha256, raw.headers)
+    inputs = MonthInputs(month, folder, tables)
+    if not issues:
+        issues += common_checks(inputs, tracks)
+    return inputs, issues
+
+
+def common_checks(inputs: MonthInputs, tracks: tuple[str, ...]) -> list[InputIssue]:
+    """Checks across files that every rulebook shares (SPEC 2, decisions 3, 5, 25)."""
+    issues: list[InputIssue] = []
+    roster_t = inputs.tables["roster"]
+    roster = roster_t.frame
+    m_end = month_end(inputs.month)
+    if tracks:
+        bad = roster.filter(~pl.col("track").is_in(list(tracks)))
+        for r, sh, t in bad.select("_row", "_sheet", "track").iter_rows():
+            issues.append(InputIssue(roster_t.file, sh, r, roster_t.label("track"),
+                                     f"track {t} does not belong to this rulebook ({'/'.join(tracks)})"))
+    late = roster.filter(pl.col("hire_date") > m_end)
+    for r, sh, d in late.select("_row", "_sheet", "hire_date").iter_rows():
+        issues.append(InputIssue(roster_t.file, sh, r, roster_t.label("hire_date"),
+                                 f"hire date {d} is after the end of {fmt_month(inputs.month)}"))
+    ids = roster.get_column("manager_id").implode()
+    for name, t in inputs.tables.items():
+        if name == "roster" or not t.present or "manager_id" not in t.frame.columns:
+            continue
+        unknown = t.frame.filter(pl.col("manager_id").is_not_null() & ~pl.col("manager_id").is_in(ids))
+        for r, sh, mid in unknown.select("_row", "_sheet", "manager_id").iter_rows():
+            issues.append(InputIssue(t.file, sh, r, t.label("manager_id"),
+                                     f"manager {mid} is not in the roster of {fmt_month(inputs.month)}"))
+    ev = inputs.tables.get("events")
+    if ev is not None and ev.present:
+        start = month_start(inputs.month)
+        out = ev.frame.filter((pl.col("date") < start) | (pl.col("date") > m_end))
+        for r, mid, e, d in out.select("_row", "manager_id", "event", "date").iter_rows():
+            inputs.warnings.append(Warning_(mid, "input_warning",
+                                            f"event {e} dated {d} is outside {fmt_month(inputs.month)}; "
+                                            f"counted in {fmt_month(inputs.month)} (decision 5)", ev.file, r))
+    return issues
