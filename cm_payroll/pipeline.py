@@ -107,7 +107,7 @@ def _months_to_run(ledger: Ledger, m: int, input_dir: Path, force: bool) -> list
 # ------------------------------------------------------------------------------------------- compute
 
 def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, state: pl.DataFrame,
-            first_month: int, corrections: pl.DataFrame | None, report: Reporter) -> list[Computed]:
+            first_month: int, corrections: dict[int, pl.DataFrame], report: Reporter) -> list[Computed]:
     """Compute months in order from `state`; every input error of every month is collected before
     giving up (later months are still validated; only their rules need the earlier months)."""
     out: list[Computed] = []
@@ -125,7 +125,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         if all_issues:
             continue
         ctx = MonthContext(month=m, first_month=first_month, rulebook=rb, params=rb.at(m),
-                           corrections=corrections if i == len(months) - 1 or corrections is None else None)
+                           corrections=corrections.get(m))
         issues = mod.check_month(inputs, state, ctx)
         if issues:
             all_issues += issues
@@ -144,6 +144,13 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
     if all_issues:
         raise InputErrors(all_issues)
     return out
+
+
+CORRECTION_SCHEMA = {"manager_id": pl.String, "amount": pl.Int64, "corrects": pl.String, "note": pl.String}
+
+
+def corrections_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=CORRECTION_SCHEMA, orient="row")
 
 
 def finalize_exceptions(exc: pl.DataFrame, rb: Rulebook) -> pl.DataFrame:
@@ -246,20 +253,24 @@ def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secur
             raise RefusedError(f"{output_dir} holds a {ledger.rulebook_id} ledger; this run uses the {rb.id} "
                                f"rulebook. Use another output folder")
         months = _months_to_run(ledger, m, input_dir, force)
-        if ledger.closed(fmt_month(m)):
+        if ledger.closed(fmt_month(m)):     # --force on a closed month (SPEC 6)
             from cm_payroll.corrections import rerun_closed
             return rerun_closed(ledger, rb, mod, m, input_dir, output_dir, report)
         first = parse_month(ledger.first_month) if ledger.first_month else months[0]
         _, state = ledger.state_before(fmt_month(months[0]))
         if state is None:
             state = mod.empty_state()
+        # Corrections booked by re-runs go into the next open month: the first month of this run.
         pending = ledger.pending_corrections
-        corr = (pl.DataFrame(pending, schema={"manager_id": pl.String, "amount": pl.Int64,
-                                              "corrects": pl.String, "note": pl.String}, orient="row")
-                if pending else None)
+        corr = {months[0]: corrections_frame(pending)} if pending else {}
         computed = compute(rb, mod, months, input_dir, state, first, corr, report)
+        # A correction for a manager not on the roster of that month stays pending (nothing is lost).
+        left = []
+        if pending:
+            paid_ids = set(computed[0].result.pay.get_column("manager_id").to_list())
+            left = [r for r in pending if r["manager_id"] not in paid_ids]
         outcomes = write_run(ledger, rb, mod, computed, output_dir, fmt_month(first), input_dir, report,
-                             pending_after=[])
+                             pending_after=left)
         return RunSummary(rb.id, output_dir, outcomes)
 
 

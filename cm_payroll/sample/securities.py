@@ -674,7 +674,7 @@ def _check_cast(sizes: dict[str, dict[str, dict[str, int]]], mid_of) -> None:
 # ------------------------------------------------------------------------------------------ writers
 
 def _write_xlsx(path: Path, sheet: str, headers: list[str], rows: list[list], kinds: list[str]) -> Path:
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    wb = xlsxwriter.Workbook(str(path))
     wb.set_properties({"created": _CREATED})
     ws = wb.add_worksheet(sheet)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -190,11 +190,6 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> p
                                            for x in inputs.warnings]}))
     w.append(df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
         "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message")))
-    w.append(df.filter((pl.col("other_reward_input") > 0) & (pl.col("other_reward") == 0)
-                       & pl.col("ov_other_reward").is_null()).select(
-        "manager_id", pl.format("其他奖励 {} not paid in status {} (S-Art.20)",
-                                (pl.col("other_reward_input") / 100).round(2).cast(pl.String),
-                                "status").alias("message")))
     w = [f.select(pl.col("manager_id").cast(pl.String), pl.col("message").cast(pl.String)) for f in w if f.height]
     return pl.concat(w) if w else pl.DataFrame(schema={"manager_id": pl.String, "message": pl.String})
 
@@ -263,10 +258,19 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              .otherwise(pl.format("12月状态为{},合规奖励金取消", _status_zh("status"))),
              -c("compliance_forfeited")),
         _exc(df, c("missing_score"), "missing_scores", pl.lit("无积分记录,当月积分按0计")),
-        _exc(df, c("rerun_correction") != 0, "correction",
-             pl.format("更正以前月份差错:{}", pl.when(c("rerun_correction") > 0).then(pl.lit("补发"))
-                       .otherwise(pl.lit("追回"))), c("rerun_correction")),
     ]
+    if ctx.corrections is not None and ctx.corrections.height:
+        corr = ctx.corrections.group_by("manager_id", "corrects").agg(pl.col("amount").sum()).filter(
+            c("amount") != 0).join(df.select("manager_id", "name", pl.lit(True).alias("_on_roster")),
+                                   on="manager_id", how="left")
+        corr = corr.join(state.select("manager_id", pl.col("name").alias("_old_name")), on="manager_id",
+                         how="left").with_columns(pl.coalesce("name", "_old_name").alias("name"))
+        parts.append(_exc(corr, pl.lit(True), "correction",
+                          pl.format("更正 {} 的计算差错:{}{}", c("corrects"),
+                                    pl.when(c("amount") > 0).then(pl.lit("补发")).otherwise(pl.lit("追回")),
+                                    pl.when(c("_on_roster").fill_null(False)).then(pl.lit(""))
+                                    .otherwise(pl.lit("(不在本月花名册,顺延至以后月份)"))),
+                          c("amount")))
     # overrides applied (S-Art.34), one row per override, with its approval_ref
     parts.append(_override_rows(df, ov_long))
     # missing from the roster without a resignation or termination (SPEC 2, decision 18)
