@@ -318,8 +318,11 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
         report("commit", fmt_month(computed[-1].month))
         commit(output_dir, ledger, staged, head, staging)
     except BaseException:
-        import shutil
-        shutil.rmtree(staging, ignore_errors=True)
+        # Before the journal exists nothing was changed: drop the staging folder. After, the next
+        # run rolls the commit forward from the journal and the staging folder.
+        if not (output_dir / ".ledger" / "JOURNAL.json").exists():
+            import shutil
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return outcomes
 

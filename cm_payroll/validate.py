@@ -292,12 +292,12 @@ def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str
                                      "cannot be header-only)"))
         tables[spec.name] = Table(spec, typed, path.name, raw.sheet, raw.sha256, raw.headers)
     inputs = MonthInputs(month, folder, tables)
-    if not issues:
-        issues += common_checks(inputs, tracks)
+    roster_ok = tables["roster"].present and not any(i.file == tables["roster"].file for i in issues)
+    issues += common_checks(inputs, tracks, check_ids=roster_ok)
     return inputs, issues
 
 
-def common_checks(inputs: MonthInputs, tracks: tuple[str, ...]) -> list[InputIssue]:
+def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool = True) -> list[InputIssue]:
     """Checks across files that every rulebook shares (SPEC 2, decisions 3, 5, 25)."""
     issues: list[InputIssue] = []
     roster_t = inputs.tables["roster"]
@@ -314,6 +314,8 @@ def common_checks(inputs: MonthInputs, tracks: tuple[str, ...]) -> list[InputIss
                                  f"hire date {d} is after the end of {fmt_month(inputs.month)}"))
     ids = roster.get_column("manager_id").implode()
     for name, t in inputs.tables.items():
+        if not check_ids:
+            break
         if name == "roster" or not t.present or "manager_id" not in t.frame.columns:
             continue
         unknown = t.frame.filter(pl.col("manager_id").is_not_null() & ~pl.col("manager_id").is_in(ids))

@@ -11,7 +11,12 @@ hand against SPEC section 3 so that every securities rule fires at least once be
 2014-03 (see `sample_data/securities/README.md` for the table), plus random "ordinary" filler managers
 up to `managers`. Fillers are built so that they never trip a rule by accident: their monthly scores
 stay inside one level bracket (so the commission rate is constant and the year-end bonus positive),
-they are hired either before 2008 (veterans all year) or between 2009-04 and 2012-08.
+they are hired either before 2008 (veterans all year) or between 2009-04 and 2012-08. The cast is
+always written in full (`managers` below its size adds no filler); with 1,000 or more managers the
+ids get four digits (ZS0001..). Ids with a 4-digit width keep the cast's roles (ZS0001 = ZS001).
+
+Before writing a month folder, files of that folder with an input stem (roster, scores, clients,
+events, adjustments, overrides) are removed, so a regenerated tree holds no stale optional file.
 
 Determinism: only `random.Random(seed)` (and child generators seeded from it in a fixed order) is
 used, never the global generator, the clock or set iteration; workbooks carry a fixed creation
@@ -122,7 +127,6 @@ class _Client:
     balance: int                 # fen; the closing of the last month shown (opening of the next)
     new_in: str | None = None    # month in which the client is shown with 新增客户=是
     ni_rate: float = 0.001       # monthly income / assets, for transferred clients
-    start: str = ""              # first month shown (transferred-in clients of the cast)
 
 
 @dataclass
@@ -145,8 +149,13 @@ class _Manager:
     new: dict[str, list[int]] = field(default_factory=dict)      # month → new clients' closing (yuan)
     random_new: bool = True
     transferred: list[tuple[str, int, bool]] = field(default_factory=list)  # (from month, yuan, new?)
+    negative_rest: int = 10_000              # yuan: Σ of the other clients in a negative month
     filler: bool = False
     market: bool = False                     # stock clients follow _MARKET
+    bracket: str = ""                        # fillers: the level bracket their scores stay in
+    base_score: int = 0                      # fillers: monthly score = base ±12%
+    ni_base: float = 0.0                     # fillers: monthly net income = base ±15% (yuan)
+    balances: list[int] = field(default_factory=list)            # fillers: initial book (yuan)
     clients: list[_Client] = field(default_factory=list)
     started: bool = False
 
@@ -350,8 +359,8 @@ def generate(out_dir: Path, *, seed: int = 2013, managers: int = 60,
                      score=spec["score"], ni=spec["ni"], book=spec["book"], n_clients=spec["n"],
                      growth=dict(spec.get("growth", {})), new=dict(spec.get("new", {})),
                      random_new=spec.get("random_new", True),
-                     transferred=list(spec.get("transferred", [])))
-        m.negative_rest = spec.get("negative_rest", 10_000)  # type: ignore[attr-defined]
+                     transferred=list(spec.get("transferred", [])),
+                     negative_rest=spec.get("negative_rest", 10_000))
         if "transferred_ni" in spec:
             transferred_ni[m.mid] = _fen(spec["transferred_ni"])
         mgrs.append(m)
@@ -394,7 +403,7 @@ def generate(out_dir: Path, *, seed: int = 2013, managers: int = 60,
             roster_rows.append([m.mid, m.name, m.branch, m.track_in(month), m.hired, sup,
                                 YES if m.certified else NO])
             if m.filler:  # within ±12% of a mid-bracket base: never leaves the bracket
-                score = int(m.base_score * m.rng.uniform(0.88, 1.12))  # type: ignore[attr-defined]
+                score = int(m.base_score * m.rng.uniform(0.88, 1.12))
             else:
                 score = int(m.value(m.score, month))
             score_rows.append([m.mid, score])
@@ -459,11 +468,8 @@ def _make_fillers(rng: random.Random, ids: list[str]) -> list[_Manager]:
         m = _Manager(mid=mid, name=name, branch=branch, track=track, hired=hired,
                      certified=track == ADVISOR or rng.random() < 0.6,
                      rng=random.Random(rng.getrandbits(64)), book=book, n_clients=n, filler=True,
-                     market=True)
-        m.balances = balances                      # type: ignore[attr-defined]
-        m.bracket = bracket                        # type: ignore[attr-defined]
-        m.base_score = base                        # type: ignore[attr-defined]
-        m.ni_base = ni_base                        # type: ignore[attr-defined]
+                     market=True, bracket=bracket, base_score=base, ni_base=ni_base,
+                     balances=balances)
         if rng.random() < 0.25:
             m.transferred = [("", int(_lognormal(rng)), False) for _ in range(rng.randint(1, 3))]
         out.append(m)
@@ -488,7 +494,7 @@ def _assign_supervisors(rng: random.Random, fillers: list[_Manager], mid_of) -> 
     for m in nb[:3]:
         fixed[m.mid] = mid_of(24)
     rest = [m for m in fillers if m.mid not in fixed]
-    candidates = [m for m in rest if m.track == SALES and m.bracket != "ordinary"]  # type: ignore[attr-defined]
+    candidates = [m for m in rest if m.track == SALES and m.bracket != "ordinary"]
     step = max(1, round(len(candidates) * 8 / max(len(rest), 1)))
     heads = candidates[::step]
     head_ids = [m.mid for m in heads]
@@ -543,7 +549,7 @@ def _month_clients(m: _Manager, month: str, ids: _Ids, transferred_ni: int | Non
     if first:
         m.started = True
         if m.filler:
-            bal = m.balances                                         # type: ignore[attr-defined]
+            bal = m.balances
         else:
             w = [rng.uniform(0.4, 1.6) for _ in range(m.n_clients)]
             bal = [b / 100 for b in _split(_fen(m.book), w)]
@@ -553,7 +559,7 @@ def _month_clients(m: _Manager, month: str, ids: _Ids, transferred_ni: int | Non
         if start == month or (start == "" and first):
             m.clients.append(_Client(ids.next(m.branch), TRANSFERRED, _fen(yuan),
                                      new_in=month if new else None,
-                                     ni_rate=rng.uniform(0.0008, 0.0015), start=month))
+                                     ni_rate=rng.uniform(0.0008, 0.0015)))
     new_amounts = list(m.new.get(month, []))
     if m.random_new and len(m.clients) < 38 and rng.random() < 0.3:
         new_amounts += [rng.randint(10, 80) * 10_000 + rng.randint(0, 9_999)
@@ -591,7 +597,7 @@ def _month_clients(m: _Manager, month: str, ids: _Ids, transferred_ni: int | Non
             row[7] = int(daily * c.ni_rate)
 
     if m.filler:
-        target = _fen(m.ni_base * rng.uniform(0.85, 1.15))          # type: ignore[attr-defined]
+        target = _fen(m.ni_base * rng.uniform(0.85, 1.15))
         target = (target // 100) * 100 + rng.choice([0, 0, rng.randint(0, 99)])
     else:
         target = _fen(m.value(m.ni, month))
@@ -600,7 +606,7 @@ def _month_clients(m: _Manager, month: str, ids: _Ids, transferred_ni: int | Non
         parts = _split(target, weights)
     else:
         # A big negative client (e.g. a commission rebate clawed back) and the rest positive.
-        rest = _fen(getattr(m, "negative_rest", 10_000))
+        rest = _fen(m.negative_rest)
         big = max(range(len(counted)), key=lambda i: counted[i][5])
         parts = _split(rest, [w for i, w in enumerate(weights) if i != big])
         parts.insert(big, target - rest)
