@@ -47,7 +47,7 @@ def empty_state() -> pl.DataFrame:
 
 
 def join_state(roster: pl.DataFrame, state: pl.DataFrame, m: int, first_month: int,
-               roster_file: str | None) -> tuple[pl.DataFrame, list[InputIssue], pl.DataFrame]:
+               roster_file: str | None, hire_label: str = "入职日期") -> tuple[pl.DataFrame, list[InputIssue], pl.DataFrame]:
     """The roster joined to the previous state; input errors (decision 3) and warnings (4, 27)."""
     s = state.rename({c: f"s_{c}" for c in state.columns if c != "manager_id"})
     df = roster.join(s, on="manager_id", how="left")
@@ -61,7 +61,7 @@ def join_state(roster: pl.DataFrame, state: pl.DataFrame, m: int, first_month: i
     # Decision 3: a terminated id on a later roster without a new hire_date is an input error.
     bad = df.filter(known & pl.col("s_terminated") & ~pl.col("new_employment"))
     for r, sh, mid in bad.select("_row", "_sheet", "manager_id").iter_rows():
-        issues.append(InputIssue(roster_file or "roster", sh, r, "入职日期",
+        issues.append(InputIssue(roster_file or "roster", sh, r, hire_label,
                                  f"manager {mid} was terminated; a new employment needs a hire date "
                                  f"later than the ledger's"))
     warnings = pl.concat([

@@ -52,7 +52,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
     if state.height:
         known = dict(state.select("manager_id", "track").iter_rows())
         tracks.update({k: v for k, v in known.items() if k in tracks})
-    _, _, issues = overrides.parse(inputs["overrides"], inputs.tables["overrides"].file,
+    _, _, issues = overrides.parse(inputs.tables["overrides"],
                                 {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"},
                                 p.level_names, tracks)
     return issues
@@ -62,7 +62,8 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     p = _params(ctx)
     m = ctx.month
     roster_file = inputs.tables["roster"].file
-    df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file)
+    df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file,
+                                             inputs.tables["roster"].label("hire_date"))
     if issues:
         raise InputErrors(issues)
 
@@ -73,7 +74,7 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = assessment.with_scores(df, inputs["scores"])
     df = with_events(df, inputs["events"])
     tracks = dict(df.select("manager_id", "track_eff").iter_rows())
-    ov, ov_long, _ = overrides.parse(inputs["overrides"], inputs.tables["overrides"].file,
+    ov, ov_long, _ = overrides.parse(inputs.tables["overrides"],
                             {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, p.level_names, tracks)
     df = df.join(ov, on="manager_id", how="left")
 
@@ -222,7 +223,7 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              .otherwise(pl.lit("特殊处理判定为待解除劳动合同"))),
         _exc(df, c("termination_cause") == "probation_failed", "probation_failed",
              pl.format("前{}个月累计积分 {},累计新增客户资产 {} 元,当月客户资产 {} 元",
-                       c("employment_month"), (c("prob_score") / 10000).cast(pl.String),
+                       c("employment_month"), _score_units(c("prob_score")),
                        _yuan("prob_new_assets"), _yuan("client_assets"))),
         _exc(df, c("termination_cause") == "standby_failed", "standby_failed",
              pl.format("待岗培训当月年化累计积分 {},开发关系客户日均资产 {} 元",
@@ -315,6 +316,14 @@ def _override_rows(df: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
 
 def _status_zh(col: str) -> pl.Expr:
     return pl.col(col).replace_strict(STATUS_LABELS, default=pl.col(col), return_dtype=pl.String)
+
+
+def _score_units(units: pl.Expr) -> pl.Expr:
+    """A score held in 1/10,000 units as text: 7600 or 7600.5."""
+    whole = (units.abs() // 10000).cast(pl.String)
+    frac = (units.abs() % 10000).cast(pl.String).str.zfill(4).str.strip_chars_end("0")
+    sign = pl.when(units < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.when(frac == "").then(pl.format("{}{}", sign, whole)).otherwise(pl.format("{}{}.{}", sign, whole, frac))
 
 
 def _score2(x100: pl.Expr) -> pl.Expr:

@@ -20,11 +20,13 @@ STATUS_LABELS = {"trainee": "见习", "active": "在岗", "standby": "待岗培�
                  "pending_termination": "待解除劳动合同", "base_only": "仅发基础工资"}
 
 
-def parse(overrides: pl.DataFrame, file: str | None, components: dict[str, str],
+def parse(table, components: dict[str, str],
           level_names: dict[str, str], tracks: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, list[InputIssue]]:
     """Validate override rows; return one wide row per manager: ov_status, ov_level, ov_convert,
     ov_<component> (fen). `components` maps key → Chinese label (gross_pay excluded); `tracks` maps
     manager_id → current track (decision 26: convert_to_advisor only for sales managers)."""
+    overrides, file = table.frame, table.file
+    col_field, col_value = table.label("field"), table.label("value")
     issues: list[InputIssue] = []
     fields: dict[str, str] = {"status": "status", "状态": "status", "level": "level", "级别": "level",
                               "convert_to_advisor": "convert_to_advisor", "转理财类": "convert_to_advisor"}
@@ -41,12 +43,12 @@ def parse(overrides: pl.DataFrame, file: str | None, components: dict[str, str],
         sheet = rec["_sheet"]
         f = fields.get(norm_value(raw_field or ""))
         if f is None:
-            issues.append(InputIssue(file or "overrides", sheet, r, "项目",
+            issues.append(InputIssue(file or "overrides", sheet, r, col_field,
                                      f"unknown override field {raw_field!r}; use status, level, "
                                      f"convert_to_advisor or a component ({', '.join(components)})"))
             continue
         if (mid, f) in seen:
-            issues.append(InputIssue(file or "overrides", sheet, r, "项目",
+            issues.append(InputIssue(file or "overrides", sheet, r, col_field,
                                      f"a second override of {f} for {mid} in the same month (decision 26)"))
             continue
         seen.add((mid, f))
@@ -54,40 +56,37 @@ def parse(overrides: pl.DataFrame, file: str | None, components: dict[str, str],
         target = rows.setdefault(mid, {"manager_id": mid})
         if f == "status":
             if v not in statuses:
-                issues.append(InputIssue(file or "overrides", sheet, r, "值",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_value,
                                          f"unknown status {value!r}; use one of {', '.join(STATUS_LABELS.values())}"))
                 continue
             target["ov_status"] = statuses[v]
-            applied.append({"manager_id": mid, "field": f, "reason": rec["reason"], "approval_ref": rec["approval_ref"]})
         elif f == "level":
             if v not in levels:
-                issues.append(InputIssue(file or "overrides", sheet, r, "值",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_value,
                                          f"unknown level {value!r}; use one of {', '.join(level_names.values())}"))
                 continue
             if tracks.get(mid) == "advisor":
-                issues.append(InputIssue(file or "overrides", sheet, r, "项目",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_field,
                                          f"{mid} is an advisor: advisors have no level (S-Art.22)"))
                 continue
             target["ov_level"] = levels[v]
-            applied.append({"manager_id": mid, "field": f, "reason": rec["reason"], "approval_ref": rec["approval_ref"]})
         elif f == "convert_to_advisor":
             if YES_NO.get(v) != "yes":
-                issues.append(InputIssue(file or "overrides", sheet, r, "值",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_value,
                                          "convert_to_advisor takes 是 (to accept a rejected conversion)"))
                 continue
             if tracks.get(mid) != "sales":
-                issues.append(InputIssue(file or "overrides", sheet, r, "项目",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_field,
                                          f"{mid} is not on the sales track: convert_to_advisor does not apply "
                                          f"(decision 26)"))
                 continue
             target["ov_convert"] = True
-            applied.append({"manager_id": mid, "field": f, "reason": rec["reason"], "approval_ref": rec["approval_ref"]})
         else:
             try:
                 cleaned = (value or "").replace(",", "").replace("元", "").strip()
                 amount = to_fen(Decimal(cleaned))
             except (InvalidOperation, ValueError):
-                issues.append(InputIssue(file or "overrides", sheet, r, "值",
+                issues.append(InputIssue(file or "overrides", sheet, r, col_value,
                                          f"not an amount for {f}: {value!r}"))
                 continue
             target[f"ov_{f}"] = amount

@@ -1,0 +1,1 @@
+"""Seeded synthetic input trees (`cm-payroll sample`)."""
