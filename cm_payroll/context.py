@@ -28,6 +28,7 @@ class MonthContext:
     rulebook: Rulebook
     params: dict[str, Any]        # parameter values in force in `month`
     corrections: pl.DataFrame | None = None   # manager_id, amount (fen), note: re-run differences
+    aux: dict[str, pl.DataFrame] = field(default_factory=dict)   # the rulebook's other state frames
 
 
 @dataclass
@@ -35,6 +36,9 @@ class MonthResult:
     pay: pl.DataFrame             # one row per manager paid this month, sorted by manager_id
     exceptions: pl.DataFrame      # EXCEPTION_SCHEMA
     state: pl.DataFrame           # the ledger state after this month (every id ever seen)
+    aux: dict[str, pl.DataFrame] = field(default_factory=dict)   # other state carried to later
+    # months besides the per-manager one (rcc: charged overdue loans, visit history), each kept in
+    # the ledger as aux_<name>.parquet
     trace: dict = field(default_factory=dict)
 
 

@@ -53,7 +53,7 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, m: int, input_di
         if p.exists():
             applied[parse_month(x)] = pl.read_parquet(p)
     first = parse_month(ledger.first_month) if ledger.first_month else months[0]
-    computed = compute(rb, mod, months, input_dir, state, first, applied, report)
+    computed = compute(rb, mod, months, input_dir, state, first, applied, report, ledger.aux_before(name))
     booked = []
     for c in computed:
         diff = gross_differences(ledger.read(fmt_month(c.month), "pay"), c.result.pay, fmt_month(c.month))

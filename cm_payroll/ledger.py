@@ -221,6 +221,14 @@ class Ledger:
         last = max(earlier)
         return last, self.read(last, "state")
 
+    def aux_before(self, month: str) -> dict[str, pl.DataFrame]:
+        """The rulebook's other state frames after the latest closed month before `month`."""
+        earlier = [m for m in self.months if m < month]
+        if not earlier:
+            return {}
+        d = self.month_dir(max(earlier))
+        return {p.stem[4:]: pl.read_parquet(p) for p in sorted(d.glob("aux_*.parquet"))}
+
     def versions(self, month: str) -> list[int]:
         d = self.dir / "months" / month
         if not d.is_dir():

@@ -107,11 +107,13 @@ def _months_to_run(ledger: Ledger, m: int, input_dir: Path, force: bool) -> list
 # ------------------------------------------------------------------------------------------- compute
 
 def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, state: pl.DataFrame,
-            first_month: int, corrections: dict[int, pl.DataFrame], report: Reporter) -> list[Computed]:
+            first_month: int, corrections: dict[int, pl.DataFrame], report: Reporter,
+            aux: dict[str, pl.DataFrame] | None = None) -> list[Computed]:
     """Compute months in order from `state`; every input error of every month is collected before
     giving up (later months are still validated; only their rules need the earlier months)."""
     out: list[Computed] = []
     all_issues: list[InputIssue] = []
+    aux = dict(aux or {})
     for i, m in enumerate(months):
         name = fmt_month(m)
         times: dict[str, float] = {}
@@ -125,7 +127,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         if all_issues:
             continue
         ctx = MonthContext(month=m, first_month=first_month, rulebook=rb, params=rb.at(m),
-                           corrections=corrections.get(m))
+                           corrections=corrections.get(m), aux=aux)
         issues = mod.check_month(inputs, state, ctx)
         if issues:
             all_issues += issues
@@ -140,6 +142,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         times["rules"] = time.perf_counter() - t1
         result.exceptions = finalize_exceptions(result.exceptions, rb)
         state = result.state
+        aux = result.aux
         out.append(Computed(m, inputs, result, ctx, times))
     if all_issues:
         raise InputErrors(all_issues)
@@ -263,7 +266,8 @@ def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secur
         # Corrections booked by re-runs go into the next open month: the first month of this run.
         pending = ledger.pending_corrections
         corr = {months[0]: corrections_frame(pending)} if pending else {}
-        computed = compute(rb, mod, months, input_dir, state, first, corr, report)
+        computed = compute(rb, mod, months, input_dir, state, first, corr, report,
+                           ledger.aux_before(fmt_month(months[0])))
         # A correction for a manager not on the roster of that month stays pending (nothing is lost).
         left = []
         if pending:
@@ -297,6 +301,7 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             hashes = render_month(c, rb, mod, out_dir, version, meta)
             c.stage_seconds["render"] = time.perf_counter() - t
             frames = {"state": c.result.state, "pay": c.result.pay, "exceptions": c.result.exceptions}
+            frames.update({f"aux_{k}": v for k, v in c.result.aux.items()})
             if c.ctx.corrections is not None:
                 frames["corrections"] = c.ctx.corrections
             manifest = {
