@@ -114,12 +114,18 @@ def month(
     rules: RulesOpt = "securities",
     force: Annotated[bool, typer.Option("--force", help="Recompute a month that is already closed; the "
                                         "earlier outputs are kept as a numbered version.")] = False,
+    what_if: Annotated[Optional[Path], typer.Option("--what-if", help="Compute the month under --rules "
+                       "without touching the ledger or the official outputs, and write a comparison "
+                       "workbook against the official run into this folder.")] = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute one month's payroll. Earlier months of the same year that have inputs but are not in the
     ledger yet are computed first, in order."""
     from cm_payroll import pipeline
+    if what_if is not None:
+        _what_if(month, input, output, rules, what_if, force, quiet, as_json)
+        return
     try:
         summary = pipeline.run_month(month, input, output, rules, force=force, report=_reporter(quiet, as_json))
     except PayrollError as exc:
@@ -201,6 +207,80 @@ def sample(
         raise typer.Exit(EXIT_USAGE)
     if not quiet:
         out.print(f"wrote {len(paths)} files under {output}")
+
+
+def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, force: bool, quiet: bool,
+             as_json: bool) -> None:
+    from cm_payroll.errors import UsageError
+    from cm_payroll.whatif import what_if
+    try:
+        if force:
+            raise UsageError("--what-if and --force cannot be combined")
+        summary = what_if(month, input, output, rules, dest)
+    except PayrollError as exc:
+        _fail(exc, as_json)
+    except ValueError as exc:
+        _fail(_usage(exc), as_json)
+    if as_json:
+        out.print_json(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False))
+    elif not quiet:
+        out.print(f"what-if comparison: {summary['workbook']}", highlight=False)
+        out.print(f"gross pay difference (元): {_grouped(_fen_str(summary['total_differences_fen']['gross_pay']))}",
+                  highlight=False)
+
+
+def _fen_str(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+@app.command()
+def explain(
+    month: Annotated[str, typer.Argument(help="A closed month, YYYY-MM.")],
+    manager_id: Annotated[str, typer.Argument(help="The manager's 工号.")],
+    output: OutputOpt = Path("output"),
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Input folder, to show the input "
+                     "rows (default: the folder recorded in the month's run.json).")] = None,
+    version: Annotated[Optional[int], typer.Option("--version-of-month", help="An earlier version of the "
+                       "month (after --force re-runs).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain every number of one manager's pay: rule and article, parameters (with the date each took
+    effect) and the input rows (file, sheet, row) it came from."""
+    from cm_payroll.explain import explain as do_explain
+    from cm_payroll.explain import render_tree
+    try:
+        doc = do_explain(output, month, manager_id, input, version)
+    except PayrollError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        out.print_json(json.dumps(doc, ensure_ascii=False, default=str))
+    else:
+        out.print(render_tree(doc))
+
+
+@app.command()
+def diff(
+    a: Annotated[Path, typer.Argument(help="The earlier workbook (payroll summary, exceptions or slip).")],
+    b: Annotated[Path, typer.Argument(help="The later workbook to compare with it.")],
+    tolerance: Annotated[str, typer.Option("--tolerance", help="Money differences up to this amount "
+                         "(元) count as equal.")] = "0",
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Reconcile two output workbooks cell by cell: rows matched by 工号, changes shown old → new,
+    added and removed managers, totals of the differences. Exit 0 when equal, 1 when different."""
+    from cm_payroll.diff import diff_workbooks, parse_tolerance, render
+    try:
+        res = diff_workbooks(a, b, parse_tolerance(tolerance))
+    except PayrollError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        out.print_json(json.dumps(res.as_dict(), ensure_ascii=False))
+    elif not quiet:
+        for item in render(res):
+            out.print(item)
+    raise typer.Exit(0 if res.equal else 1)
 
 
 def _usage(exc: Exception) -> PayrollError:

@@ -1,0 +1,250 @@
+"""`cm-payroll diff A.xlsx B.xlsx`: cell-level reconciliation of two output workbooks.
+
+Tables with a 工号 header (payroll summaries, exceptions reports) are matched by 工号, not by position
+(a 工号 that occurs several times, as in an exceptions report, is matched by 工号 + 类型代码 + its
+occurrence); columns are matched by header. Slips are matched by the label in their first column.
+Anything else is compared cell by cell. Money differences within `--tolerance` count as equal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import openpyxl
+
+from cm_payroll.errors import UsageError
+
+KEY_HEADER = "工号"
+TOTAL_MARKERS = {"合计", "总计"}
+
+
+@dataclass
+class CellChange:
+    sheet: str
+    key: str
+    column: str
+    old: object
+    new: object
+    delta: Decimal | None = None
+
+
+@dataclass
+class DiffResult:
+    a: str
+    b: str
+    changes: list[CellChange] = field(default_factory=list)
+    added: list[tuple[str, str]] = field(default_factory=list)      # (sheet, key)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    sheets_added: list[str] = field(default_factory=list)
+    sheets_removed: list[str] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)        # "sheet/column" → Σ(new − old)
+
+    @property
+    def equal(self) -> bool:
+        return not (self.changes or self.added or self.removed or self.sheets_added or self.sheets_removed)
+
+    def as_dict(self) -> dict:
+        return {
+            "a": self.a, "b": self.b, "equal": self.equal,
+            "changes": [{"sheet": c.sheet, "key": c.key, "column": c.column, "old": _j(c.old), "new": _j(c.new),
+                         "delta": _j(c.delta)} for c in self.changes],
+            "added": [{"sheet": s, "key": k} for s, k in self.added],
+            "removed": [{"sheet": s, "key": k} for s, k in self.removed],
+            "sheets_added": self.sheets_added, "sheets_removed": self.sheets_removed,
+            "totals": {k: str(v) for k, v in self.totals.items()},
+        }
+
+
+def _j(v):
+    if isinstance(v, Decimal):
+        return str(v)
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    return str(v)
+
+
+def _num(v) -> Decimal | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+    return None
+
+
+def _load(path: Path) -> dict[str, list[tuple]]:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise UsageError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    out = {}
+    for ws in wb.worksheets:
+        out[ws.title] = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    wb.close()
+    return out
+
+
+def _keyed(rows: list[tuple]) -> tuple[list[str], dict[str, dict[str, object]]] | None:
+    """Rows under a 工号 header, keyed; None when the sheet has no such table."""
+    hdr = None
+    for i, r in enumerate(rows[:15]):
+        if r and KEY_HEADER in [str(c).strip() if c is not None else None for c in r]:
+            hdr = i
+            break
+    if hdr is None:
+        return None
+    headers = [str(c).strip() if c is not None else f"#{j + 1}" for j, c in enumerate(rows[hdr])]
+    k = headers.index(KEY_HEADER)
+    code_col = headers.index("类型代码") if "类型代码" in headers else (headers.index("类型") if "类型" in headers else None)
+    seen: Counter = Counter()
+    table: dict[str, dict[str, object]] = {}
+    for r in rows[hdr + 1:]:
+        if not r or r[k] is None or str(r[k]).strip() == "":
+            break
+        key = str(r[k]).strip()
+        if key in TOTAL_MARKERS:
+            table["合计"] = dict(zip(headers, r))
+            break
+        if code_col is not None:
+            base = f"{key}/{r[code_col]}"
+            seen[base] += 1
+            key = f"{base}#{seen[base]}" if seen[base] > 1 else base
+        table[key] = dict(zip(headers, r))
+    return headers, table
+
+
+def _labelled(rows: list[tuple]) -> dict[str, dict[str, object]] | None:
+    """A slip: the first column's labels as keys (label → the rest of its row)."""
+    if not any(r and r[0] == "项目" for r in rows):
+        return None
+    out: dict[str, dict[str, object]] = {}
+    seen: Counter = Counter()
+    for i, r in enumerate(rows):
+        if not r or r[0] is None:
+            continue
+        label = str(r[0])
+        seen[label] += 1
+        key = label if seen[label] == 1 else f"{label}#{seen[label]}"
+        out[key] = {f"col{j + 1}": v for j, v in enumerate(r[1:])}
+    return out
+
+
+def _compare_values(res: DiffResult, sheet: str, key: str, col: str, old, new, tol: Decimal) -> None:
+    a, b = _num(old), _num(new)
+    if a is not None and b is not None:
+        d = b - a
+        if abs(d) > tol:
+            res.changes.append(CellChange(sheet, key, col, old, new, d))
+        return
+    if (old if old != "" else None) != (new if new != "" else None):
+        res.changes.append(CellChange(sheet, key, col, old, new, None))
+
+
+def diff_workbooks(a: Path, b: Path, tolerance: Decimal = Decimal(0)) -> DiffResult:
+    wa, wb = _load(Path(a)), _load(Path(b))
+    res = DiffResult(str(a), str(b))
+    res.sheets_removed = [s for s in wa if s not in wb]
+    res.sheets_added = [s for s in wb if s not in wa]
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for sheet in [s for s in wa if s in wb]:
+        ra, rb = wa[sheet], wb[sheet]
+        la, lb = _labelled(ra), _labelled(rb)
+        if la is not None and lb is not None:
+            for key in la:
+                if key not in lb:
+                    res.removed.append((sheet, key))
+                    continue
+                for c in sorted(set(la[key]) | set(lb[key])):
+                    _compare_values(res, sheet, key, c, la[key].get(c), lb[key].get(c), tolerance)
+            res.added += [(sheet, k) for k in lb if k not in la]
+            continue
+        ka, kb = _keyed(ra), _keyed(rb)
+        if ka is not None and kb is not None:
+            (ha, ta), (hb, tb) = ka, kb
+            cols = [h for h in ha if h in hb and h != KEY_HEADER]
+            for key in ta:
+                if key == "合计":
+                    continue
+                if key not in tb:
+                    res.removed.append((sheet, key))
+                    for c in cols:
+                        if (n := _num(ta[key].get(c))) is not None:
+                            totals[f"{sheet}/{c}"] -= n
+                    continue
+                for c in cols:
+                    _compare_values(res, sheet, key, c, ta[key].get(c), tb[key].get(c), tolerance)
+                    x, y = _num(ta[key].get(c)), _num(tb[key].get(c))
+                    if x is not None and y is not None:
+                        totals[f"{sheet}/{c}"] += y - x
+            for key in tb:
+                if key != "合计" and key not in ta:
+                    res.added.append((sheet, key))
+                    for c in cols:
+                        if (n := _num(tb[key].get(c))) is not None:
+                            totals[f"{sheet}/{c}"] += n
+            for c in [h for h in ha if h not in hb]:
+                res.changes.append(CellChange(sheet, "(header)", c, c, None))
+            for c in [h for h in hb if h not in ha]:
+                res.changes.append(CellChange(sheet, "(header)", c, None, c))
+            continue
+        for i in range(max(len(ra), len(rb))):
+            x = ra[i] if i < len(ra) else ()
+            y = rb[i] if i < len(rb) else ()
+            for j in range(max(len(x), len(y))):
+                old = x[j] if j < len(x) else None
+                new = y[j] if j < len(y) else None
+                _compare_values(res, sheet, f"R{i + 1}", openpyxl.utils.get_column_letter(j + 1), old, new, tolerance)
+    res.totals = {k: v for k, v in sorted(totals.items()) if v > tolerance or v < -tolerance}
+    return res
+
+
+def render(res: DiffResult):
+    """Rich renderables for the terminal."""
+    from rich.table import Table
+    items = []
+    if res.equal:
+        from rich.text import Text
+        return [Text(f"identical: {res.a} = {res.b}")]
+    if res.changes:
+        t = Table(title="changed cells (old → new)")
+        for c in ("sheet", "工号/key", "column", "old", "new", "difference"):
+            t.add_column(c)
+        for c in res.changes:
+            t.add_row(c.sheet, c.key, c.column, str(c.old), str(c.new), "" if c.delta is None else f"{c.delta:+}")
+        items.append(t)
+    if res.added or res.removed:
+        t = Table(title="rows added / removed")
+        t.add_column("")
+        t.add_column("sheet")
+        t.add_column("工号/key")
+        for s, k in res.added:
+            t.add_row("+ added", s, k)
+        for s, k in res.removed:
+            t.add_row("- removed", s, k)
+        items.append(t)
+    if res.totals:
+        t = Table(title="totals of the differences (B − A)")
+        t.add_column("sheet/column")
+        t.add_column("Σ difference", justify="right")
+        for k, v in res.totals.items():
+            t.add_row(k, f"{v:+,}")
+        items.append(t)
+    for s in res.sheets_added:
+        items.append(f"sheet added: {s}")
+    for s in res.sheets_removed:
+        items.append(f"sheet removed: {s}")
+    return items
+
+
+def parse_tolerance(text: str) -> Decimal:
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise UsageError(f"--tolerance {text!r}: not a number") from None
+    if d < 0:
+        raise UsageError("--tolerance must not be negative")
+    return d

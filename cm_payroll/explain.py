@@ -1,0 +1,201 @@
+"""`cm-payroll explain YYYY-MM MANAGER_ID`: every number of one manager's pay traced to its rule and
+article, the parameter values used (with the date each took effect) and the input rows, down to file,
+sheet and row. It reads the ledger (the amounts are the ones on the slip, to the fen) and re-reads
+the month's input files to show the rows (checking their sha256 against the run's)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from importlib import import_module
+from pathlib import Path
+
+import polars as pl
+
+from cm_payroll.errors import UsageError
+from cm_payroll.ledger import Ledger
+from cm_payroll.money import RATE_SCALE, SCORE_SCALE
+from cm_payroll.months import parse_month
+from cm_payroll.rulebook import load_rulebook
+from cm_payroll.rulebooks import module_for
+from cm_payroll.validate import load_month
+
+STATUS = {"trainee": "见习", "active": "在岗", "standby": "待岗培训", "pending_termination": "待解除劳动合同",
+          "base_only": "仅发基础工资"}
+
+
+def _yuan(fen: int | None) -> str | None:
+    if fen is None:
+        return None
+    return str((Decimal(fen) / 100).quantize(Decimal("0.01")))
+
+
+def _figure(kind: str, v):
+    if v is None:
+        return None
+    if kind == "money":
+        return _yuan(v)
+    if kind == "rate":
+        return format((Decimal(v) / RATE_SCALE).normalize(), "f")
+    if kind == "score":
+        return format((Decimal(v) / SCORE_SCALE).normalize(), "f")
+    if kind == "x100":
+        return str((Decimal(v) / 100).quantize(Decimal("0.01")))
+    if kind == "status":
+        return f"{v} {STATUS.get(v, '')}".strip()
+    return v if isinstance(v, (int, bool, str)) else str(v)
+
+
+def _jsonable(v):
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | None = None,
+            version: int | None = None) -> dict:
+    output_dir = Path(output_dir)
+    led = Ledger.open(output_dir)
+    if not led.closed(month):
+        raise UsageError(f"{month} is not closed in {output_dir}; run `cm-payroll month {month}` first")
+    pay = led.read(month, "pay", version).filter(pl.col("manager_id") == manager_id)
+    if pay.height == 0:
+        raise UsageError(f"manager {manager_id} has no pay in {month}")
+    row = pay.to_dicts()[0]
+    manifest = led.manifest(month, version)
+    run_json = output_dir / month / "run.json"
+    run = json.loads(run_json.read_text("utf-8")) if run_json.exists() and version is None else {}
+    rb = load_rulebook(manifest["rulebook_source"].removeprefix("builtin:")) if manifest["rulebook_source"].startswith(
+        "builtin:") or Path(manifest["rulebook_source"]).exists() else None
+    params = {p["name"]: p for p in run.get("parameters", [])}
+    if not params and rb is not None:
+        params = {p["name"]: p for p in rb.used(parse_month(month))}
+    mod = module_for(manifest["rulebook_id"])
+    try:
+        xmod = import_module(f"{mod.__name__}.explain")
+        spec, focus = xmod.EXPLAIN, getattr(xmod, "focus", None)
+    except ModuleNotFoundError:
+        spec, focus = {}, None
+    # the month's input rows of this manager
+    warnings: list[str] = []
+    rows_by_file: dict[str, dict] = {}
+    src = Path(input_dir) if input_dir else Path(run.get("run", {}).get("input_dir", ""))
+    if src and (src / month).is_dir():
+        inputs, issues = load_month(src / month, parse_month(month), mod.FILES, rb.sheet if rb else "", mod.TRACKS)
+        recorded = {i["file"]: i["sha256"] for i in manifest.get("inputs", [])}
+        for name, t in inputs.tables.items():
+            if not t.present:
+                continue
+            if recorded.get(t.file) != t.sha256:
+                warnings.append(f"{t.file} changed since the run (sha256 differs): rows shown are today's")
+            f = t.frame
+            key = "manager_id" if name != "roster" else "manager_id"
+            mine = f.filter(pl.col(key) == manager_id) if key in f.columns else f.clear()
+            if name == "roster":
+                mine = f.filter((pl.col("manager_id") == manager_id) | (pl.col("supervisor_id") == manager_id))
+            rows_by_file[name] = {
+                "file": t.file, "sheet": t.sheet,
+                "rows": [_jsonable({k: v for k, v in r.items() if k != "_sheet"} | {"sheet": r["_sheet"]})
+                         for r in mine.sort("_row").to_dicts()],
+            }
+        if issues:
+            warnings.append(f"the inputs have {len(issues)} error(s) today; the run used earlier versions")
+    else:
+        warnings.append("input folder not found: give --input to see the input rows")
+    labels = {k: (lbl, art) for k, lbl, art in mod.COMPONENTS}
+    components = []
+    total = 0
+    for key, (label, article) in labels.items():
+        if key == "gross_pay":
+            continue
+        rule, rule_article, pnames, figures, files = spec.get(key, ("", article, (), (), ()))
+        amount = row[key]
+        total += amount
+        entry = {
+            "key": key, "label": label, "amount": _yuan(amount), "article": rule_article, "rule": rule,
+            "parameters": [dict(params[p], value=focus(p, params[p]["value"], row)) if focus else params[p]
+                           for p in pnames if p in params],
+            "figures": [{"label": lbl, "value": _figure(kind, row.get(col))} for lbl, col, kind in figures],
+            "inputs": [_input_view(rows_by_file[f], f, manager_id) for f in files if f in rows_by_file],
+        }
+        rule_amount = row.get(f"rule_{key}")
+        if rule_amount is not None and rule_amount != amount:
+            entry["override"] = {"rule_amount": _yuan(rule_amount), "article": "S-Art.34"}
+        components.append(entry)
+    return {
+        "month": month, "manager_id": manager_id, "name": row["name"], "branch": row["branch"],
+        "version": version or led.months[month].version,
+        "rulebook": {"id": manifest["rulebook_id"], "source": manifest["rulebook_source"],
+                     "sha256": manifest["rulebook_sha256"]},
+        "status": _figure("status", row["status"]), "track": row["track"],
+        "payment_status": row.get("payment_status"),
+        "components": components,
+        "gross_pay": {"label": labels["gross_pay"][0], "amount": _yuan(row["gross_pay"]),
+                      "sum_of_components": _yuan(total), "agrees": total == row["gross_pay"]},
+        "warnings": warnings,
+    }
+
+
+def _input_view(block: dict, name: str, manager_id: str) -> dict:
+    rows = block["rows"]
+    view = {"file": block["file"], "sheet": block["sheet"]}
+    if name == "clients":
+        counted = [r for r in rows if r.get("origin") != "transferred"]
+        excluded = [r for r in rows if r.get("origin") == "transferred"]
+        view["rows"] = [r["_row"] for r in counted]
+        view["excluded_rows"] = [r["_row"] for r in excluded]
+        view["note"] = (f"{len(counted)} client row(s) counted, {len(excluded)} transferred-in row(s) "
+                        f"excluded (S-Art.36)")
+        view["detail"] = counted + excluded
+    elif name == "roster":
+        own = [r for r in rows if r["manager_id"] == manager_id]
+        sup = [r for r in rows if r["manager_id"] != manager_id]
+        view["rows"] = [r["_row"] for r in own]
+        view["supervisee_rows"] = [r["_row"] for r in sup]
+        view["detail"] = own + sup
+    else:
+        view["rows"] = [r["_row"] for r in rows]
+        view["detail"] = rows
+    return view
+
+
+def render_tree(doc: dict):
+    """A rich Tree for the terminal."""
+    from rich.tree import Tree
+    head = (f"[bold]{doc['manager_id']} {doc['name']}[/] {doc['branch']} {doc['month']} "
+            f"(v{doc['version']}) — 状态 {doc['status']}, 发放状态 {doc['payment_status']}")
+    tree = Tree(head)
+    for c in doc["components"]:
+        node = tree.add(f"[bold]{c['label']}[/] {c['amount']} 元  [dim]{c['article']}[/]")
+        node.add(f"规则: {c['rule']}")
+        if c.get("override"):
+            node.add(f"[yellow]特殊处理 (S-Art.34): 规则计算 {c['override']['rule_amount']} 元[/]")
+        if c["parameters"]:
+            pn = node.add("参数")
+            for p in c["parameters"]:
+                pn.add(f"{p['name']} = {json.dumps(p['value'], ensure_ascii=False)}  "
+                       f"[dim]({p['article']}, {p['origin']}, 自 {p['effective_from']} 起)[/]")
+        if c["figures"]:
+            fn = node.add("数据")
+            for f in c["figures"]:
+                fn.add(f"{f['label']}: {f['value']}")
+        for i in c["inputs"]:
+            where = f"{i['file']}" + (f" [{i['sheet']}]" if i.get("sheet") else "")
+            text = f"输入 {where} 行 {', '.join(map(str, i['rows'])) or '—'}"
+            if i.get("excluded_rows"):
+                text += f";内部转入不计 行 {', '.join(map(str, i['excluded_rows']))}"
+            if i.get("supervisee_rows"):
+                text += f";督导对象 行 {', '.join(map(str, i['supervisee_rows']))}"
+            node.add(text)
+    g = doc["gross_pay"]
+    tree.add(f"[bold]{g['label']} {g['amount']} 元[/] = 各项之和 {g['sum_of_components']} "
+             f"({'一致' if g['agrees'] else '不一致!'})")
+    for w in doc["warnings"]:
+        tree.add(f"[yellow]注意: {w}[/]")
+    return tree

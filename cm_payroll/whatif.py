@@ -1,0 +1,83 @@
+"""What-if (S-Art.2: a branch tests a new local standard on real history before adopting it).
+
+`cm-payroll month M --rules my_branch.toml --what-if DIR` recomputes the closed months of M's year up
+to M under the other rulebook, from the official state before them, and writes into DIR a comparison
+workbook against the official run (per manager old/new gross and each component's change, the branch
+totals, and the parameters that differ). The ledger and the official outputs are only read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from cm_payroll.errors import RefusedError, UsageError
+from cm_payroll.ledger import Ledger, dumps, write_atomic
+from cm_payroll.months import fmt_month, january_of, parse_month
+from cm_payroll.pipeline import compute
+from cm_payroll.render.tables import table_workbook
+from cm_payroll.rulebook import load_rulebook
+from cm_payroll.rulebooks import module_for
+
+
+def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Path) -> dict:
+    m = parse_month(month)
+    output_dir, dest = Path(output_dir).resolve(), Path(dest).resolve()
+    if dest == output_dir or output_dir in dest.parents:
+        raise UsageError(f"--what-if {dest}: choose a folder outside the output root {output_dir}")
+    rb = load_rulebook(rules)
+    mod = module_for(rb.id)
+    if not (output_dir / ".ledger" / "HEAD.json").exists():
+        raise UsageError(f"{output_dir} has no ledger: a what-if compares against the official run")
+    led = Ledger.open(output_dir)
+    if led.rulebook_id != rb.id:
+        raise RefusedError(f"{output_dir} holds a {led.rulebook_id} ledger; {rules} is a {rb.id} rulebook")
+    if not led.closed(month):
+        raise UsageError(f"{month} is not closed: run it officially first, then compare")
+    first = parse_month(led.first_month) if led.first_month else m
+    months = [k for k in range(max(january_of(m), first), m + 1) if led.closed(fmt_month(k))]
+    start = fmt_month(months[0])
+    _, state = led.state_before(start)
+    state = state if state is not None else mod.empty_state()
+    applied = {}
+    for k in months:
+        p = led.month_dir(fmt_month(k)) / "corrections.parquet"
+        if p.exists():
+            applied[k] = pl.read_parquet(p)
+    computed = compute(rb, mod, months, Path(input_dir), state, first, applied, lambda *a: None,
+                       led.aux_before(start))
+    new = computed[-1].result.pay
+    old = led.read(month, "pay")
+    keys = [k for k, _, _ in mod.COMPONENTS]
+    labels = {k: lbl for k, lbl, _ in mod.COMPONENTS}
+    o = old.select("manager_id", "name", *[pl.col(k).alias(f"old_{k}") for k in keys])
+    n = new.select("manager_id", pl.col("name").alias("name_new"), *[pl.col(k).alias(f"new_{k}") for k in keys])
+    j = o.join(n, on="manager_id", how="full", coalesce=True).with_columns(
+        pl.coalesce("name", "name_new").alias("name")).sort("manager_id")
+    j = j.with_columns([(pl.col(f"new_{k}").fill_null(0) - pl.col(f"old_{k}").fill_null(0)).alias(f"d_{k}")
+                        for k in keys])
+    columns = [("manager_id", "工号", "text"), ("name", "姓名", "text"),
+               ("old_gross_pay", "原应发合计", "money"), ("new_gross_pay", "新应发合计", "money"),
+               ("d_gross_pay", "应发合计差额", "money")]
+    columns += [(f"d_{k}", f"{labels[k]}差额", "money") for k in keys if k != "gross_pay"]
+    official_run = output_dir / month / "run.json"
+    official_params = {p["name"]: p for p in json.loads(official_run.read_text("utf-8")).get("parameters", [])} \
+        if official_run.exists() else {}
+    changed = [p for p in rb.used(m) if official_params.get(p["name"], {}).get("value") != p["value"]]
+    notes = [f"方案:{rb.source}(sha256 {rb.sha256[:12]}) 对比 正式结果 {month} v{led.months[month].version}"]
+    notes += [f"参数 {p['name']}({p['article']}):{json.dumps(official_params.get(p['name'], {}).get('value'), ensure_ascii=False)}"
+              f" → {json.dumps(p['value'], ensure_ascii=False)}" for p in changed]
+    dest.mkdir(parents=True, exist_ok=True)
+    book = table_workbook(f"{rb.title} {month} 方案对比(what-if)", "方案对比", j, columns, totals=True,
+                          sign_off=False, notes=notes)
+    path = dest / f"whatif_{month}.xlsx"
+    write_atomic(path, book)
+    totals = {k: int(j.get_column(f"d_{k}").sum() or 0) for k in keys}
+    summary = {"month": month, "rulebook": rb.source, "official_version": led.months[month].version,
+               "months_recomputed": [fmt_month(k) for k in months], "workbook": str(path),
+               "managers": j.height, "changed_parameters": [p["name"] for p in changed],
+               "total_differences_fen": totals}
+    write_atomic(dest / f"whatif_{month}.json", dumps(summary))
+    return summary

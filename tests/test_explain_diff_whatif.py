@@ -1,0 +1,168 @@
+"""`explain` agrees with every slip to the fen; `diff` on known pairs; what-if touches nothing official."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from cm_payroll.diff import diff_workbooks
+from cm_payroll.explain import explain
+from cm_payroll.pipeline import run_month
+from cm_payroll.rulebook import builtin_path
+from tests.helpers import ROOT, make_inputs, run_cli
+
+SAMPLE = ROOT / "sample_data" / "securities"
+
+
+@pytest.fixture(scope="module")
+def dec(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("x") / "out"
+    run_month("2013-12", SAMPLE, out)
+    return out
+
+
+def _slip_amounts(path: Path) -> dict[str, Decimal]:
+    ws = openpyxl.load_workbook(path).active
+    rows = list(ws.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "项目") + 1
+    out = {}
+    for r in rows[start:]:
+        if r[0] is None or r[0] == "本年累计":
+            break
+        out[r[0]] = Decimal(repr(r[1])).quantize(Decimal("0.01"))
+    return out
+
+
+def test_explain_agrees_with_every_slip_to_the_fen(dec: Path) -> None:
+    slips = sorted((dec / "2013-12" / "slips").glob("*.xlsx"))
+    assert len(slips) > 50
+    for slip in slips:
+        doc = explain(dec, "2013-12", slip.stem)
+        shown = {c["label"]: Decimal(c["amount"]) for c in doc["components"]}
+        shown[doc["gross_pay"]["label"]] = Decimal(doc["gross_pay"]["amount"])
+        assert shown == _slip_amounts(slip), slip.stem
+        assert doc["gross_pay"]["agrees"]
+
+
+def test_explain_traces_inputs_rows_and_parameters(dec: Path) -> None:
+    doc = explain(dec, "2013-12", "ZS002")
+    bonus = next(c for c in doc["components"] if c["key"] == "performance_bonus")
+    assert bonus["amount"] == "3000.00" and "S-Art.13" in bonus["article"]
+    clients = next(i for i in bonus["inputs"] if i["file"] == "clients.xlsx")
+    assert clients["rows"] and clients["excluded_rows"]        # the 内部转入 client is shown as excluded
+    assert {p["name"] for p in bonus["parameters"]} >= {"commission", "veteran"}
+    assert all("effective_from" in p and "article" in p for p in bonus["parameters"])
+    r = run_cli("explain", "2013-12", "ZS002", "--output", str(dec), "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["gross_pay"]["amount"] == "23900.00"
+    r = run_cli("explain", "2013-12", "ZS002", "--output", str(dec))
+    assert r.returncode == 0 and "营销绩效奖" in r.stdout and "clients.xlsx" in r.stdout
+
+
+def test_explain_unknown_manager_is_a_usage_error(dec: Path) -> None:
+    r = run_cli("explain", "2013-12", "NOPE", "--output", str(dec))
+    assert r.returncode == 2 and "NOPE" in r.stderr
+
+
+def _copy_book(src: Path, dst: Path, edit=None) -> Path:
+    wb = openpyxl.load_workbook(src)
+    if edit:
+        edit(wb.active)
+    wb.save(dst)
+    return dst
+
+
+def test_diff_identical(dec: Path) -> None:
+    p = dec / "2013-12" / "payroll_2013-12.xlsx"
+    assert diff_workbooks(p, p).equal
+    r = run_cli("diff", str(p), str(p))
+    assert r.returncode == 0
+
+
+def test_diff_one_cell_changed(dec: Path, tmp_path: Path) -> None:
+    p = dec / "2013-12" / "payroll_2013-12.xlsx"
+    headers = [c.value for c in openpyxl.load_workbook(p).active[1]]
+    g = headers.index("应发合计") + 1
+
+    def bump(ws):
+        ws.cell(row=3, column=g).value = ws.cell(row=3, column=g).value + 0.5
+    b = _copy_book(p, tmp_path / "b.xlsx", bump)
+    res = diff_workbooks(p, b)
+    key = openpyxl.load_workbook(p).active.cell(row=3, column=1).value
+    assert [(c.key, c.column, c.delta) for c in res.changes] == [(key, "应发合计", Decimal("0.5"))]
+    assert res.totals == {"工资汇总/应发合计": Decimal("0.5")}
+    assert diff_workbooks(p, b, Decimal("0.5")).equal           # within tolerance
+    r = run_cli("diff", str(p), str(b), "--json")
+    assert r.returncode == 1 and json.loads(r.stdout)["changes"][0]["column"] == "应发合计"
+
+
+def test_diff_rows_reordered_added_removed(dec: Path, tmp_path: Path) -> None:
+    p = dec / "2013-12" / "payroll_2013-12.xlsx"
+
+    def reorder(ws):
+        a = [c.value for c in ws[2]]
+        b = [c.value for c in ws[3]]
+        for j, v in enumerate(b, start=1):
+            ws.cell(row=2, column=j).value = v
+        for j, v in enumerate(a, start=1):
+            ws.cell(row=3, column=j).value = v
+    assert diff_workbooks(p, _copy_book(p, tmp_path / "r.xlsx", reorder)).equal   # matched by 工号
+
+    def rename(ws):
+        ws.cell(row=2, column=1).value = "NEW01"
+    res = diff_workbooks(p, _copy_book(p, tmp_path / "n.xlsx", rename))
+    old_id = openpyxl.load_workbook(p).active.cell(row=2, column=1).value
+    assert res.added == [("工资汇总", "NEW01")] and res.removed == [("工资汇总", old_id)]
+    assert not res.changes
+
+
+def test_diff_slips_and_exceptions(dec: Path) -> None:
+    a = dec / "2013-12" / "slips" / "ZS001.xlsx"
+    b = dec / "2013-12" / "slips" / "ZS002.xlsx"
+    res = diff_workbooks(a, b)
+    assert not res.equal and any(c.key == "应发合计" for c in res.changes)
+    e = dec / "2013-12" / "exceptions_2013-12.xlsx"
+    assert diff_workbooks(e, e).equal
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
+    inp = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    run_month("2013-02", inp, out)
+    before = _tree(out)
+    branch = tmp_path / "branch.toml"
+    text = builtin_path("securities").read_text("utf-8")
+    branch.write_text(text.replace('value = "0.15"\n', 'value = "0.12"\n', 1)
+                      .replace('sales = ["0.20", "0.25"', 'sales = ["0.22", "0.27"'), encoding="utf-8")
+    r = run_cli("month", "2013-02", "-i", str(inp), "-o", str(out), "--rules", str(branch),
+                "--what-if", str(tmp_path / "wi"), "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["months_recomputed"] == ["2013-01", "2013-02"]
+    assert "commission" in doc["changed_parameters"]
+    assert _tree(out) == before                                   # byte-identical ledger and outputs
+    wb = openpyxl.load_workbook(tmp_path / "wi" / "whatif_2013-02.xlsx").active
+    headers = [c.value for c in wb[1]]
+    assert headers[:5] == ["工号", "姓名", "原应发合计", "新应发合计", "应发合计差额"]
+    # A2: annualized 48,000 → ordinary, table 25% → 27%; net income 3 × 3,456.78 = 10,370.34:
+    # bonus 2,592.585 → 2,592.59 becomes 2,799.9918 → 2,799.99 (each rounded half-up): +207.40.
+    row = next(r for r in wb.iter_rows(min_row=2, values_only=True) if r[0] == "A2")
+    assert Decimal(repr(row[4])) == Decimal("207.4")
+    assert doc["total_differences_fen"]["gross_pay"] != 0
+
+
+def test_what_if_refuses_a_folder_inside_the_output_root(tmp_path: Path) -> None:
+    inp = make_inputs(tmp_path)
+    out = tmp_path / "out"
+    run_month("2013-01", inp, out)
+    r = run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "--what-if", str(out / "wi"))
+    assert r.returncode == 2
+    shutil.rmtree(tmp_path / "input")
