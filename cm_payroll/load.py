@@ -251,7 +251,12 @@ def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str):
         elif keys != first_keys:
             continue      # another sheet with another table: not a continuation
         cols = df.columns
-        body = df.slice(hrow + 1).select(
+        # A totals row (合计/总计/小计) may carry its label in any column, e.g. a leading 序号 column.
+        marker = pl.any_horizontal([
+            pl.col(c).str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase()
+            .is_in(sorted(TOTAL_MARKERS)).fill_null(False) for c in cols])
+        df = df.with_columns(marker.alias("__total"))
+        body = df.slice(hrow + 1).filter(~pl.col("__total")).select(
             [pl.col(cols[j]).alias(found[j]) for j in sorted(found)]
         ).with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) + hrow + 2).alias("_row"),

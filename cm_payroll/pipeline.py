@@ -13,6 +13,7 @@ import platform
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -25,13 +26,19 @@ from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
                                new_staging, sha256_bytes, write_month_files)
 from cm_payroll.months import fmt_month, january_of, parse_month
-from cm_payroll.render import slips as slip_render
-from cm_payroll.render.tables import table_workbook
+from cm_payroll.render.documents import RenderOptions, make_options
+from cm_payroll.render.parallel import render_slips
+from cm_payroll.render.tables import exceptions_report, summary_workbook
 from cm_payroll.rulebook import Rulebook, load_rulebook
 from cm_payroll.rulebooks import module_for
 from cm_payroll.validate import MonthInputs, load_month
 
 Reporter = Callable[[str, str], None]
+# A reporter may also have .tick(stage, month, done, total) (per-slip progress).
+
+# The slip options (formats, templates, protection) of the run in progress; set by run_month so that
+# every path to render_month (re-runs through corrections.py too) writes the same formats.
+_RENDER: ContextVar[RenderOptions | None] = ContextVar("cm_payroll_render_options", default=None)
 
 
 @dataclass
@@ -114,6 +121,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
     out: list[Computed] = []
     all_issues: list[InputIssue] = []
     aux = dict(aux or {})
+    first_bad = ""
     for i, m in enumerate(months):
         name = fmt_month(m)
         times: dict[str, float] = {}
@@ -123,6 +131,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         times["load+validate"] = time.perf_counter() - t0
         if issues:
             all_issues += issues
+            first_bad = first_bad or name
             continue
         if all_issues:
             continue
@@ -131,6 +140,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         issues = mod.check_month(inputs, state, ctx)
         if issues:
             all_issues += issues
+            first_bad = first_bad or name
             continue
         t1 = time.perf_counter()
         report("rules", name)
@@ -138,6 +148,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
             result = mod.compute_month(inputs, state, ctx)
         except InputErrors as exc:
             all_issues += exc.issues
+            first_bad = first_bad or name
             continue
         times["rules"] = time.perf_counter() - t1
         result.exceptions = finalize_exceptions(result.exceptions, rb)
@@ -145,7 +156,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         aux = result.aux
         out.append(Computed(m, inputs, result, ctx, times))
     if all_issues:
-        raise InputErrors(all_issues)
+        raise InputErrors(all_issues, first_bad or None)
     return out
 
 
@@ -179,8 +190,9 @@ def finalize_exceptions(exc: pl.DataFrame, rb: Rulebook) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------------- render
 
 def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version: int,
-                 meta: dict) -> dict[str, str]:
-    """Write the month's outputs into `dest`; return {relative path: sha256}."""
+                 meta: dict, options: RenderOptions | None = None) -> dict[str, str]:
+    """Write the month's outputs into `dest`; return {relative path: sha256}. `options`: slip formats,
+    templates and protection (default: those of the run in progress, else xlsx slips only)."""
     name = fmt_month(c.month)
     p = mod.build_params(c.ctx.params)
     dest.mkdir(parents=True, exist_ok=True)
@@ -193,11 +205,12 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
         hashes[rel] = sha256_bytes(data)
 
     frame, columns = mod.summary(c.result.pay, p)
-    put(f"payroll_{name}.xlsx", table_workbook(f"{rb.title} {name} 工资汇总", "工资汇总", frame, columns))
+    put(f"payroll_{name}.xlsx", summary_workbook(f"{rb.title} {name} 工资汇总", frame, columns,
+                                                 gross_key=mod.COMPONENTS[-1][0], rank_key=mod.COMPONENTS[0][0]))
     put(f"exceptions_{name}.xlsx", exceptions_workbook(c.result.exceptions, rb, name))
     t = time.perf_counter()
-    for slip in mod.slips(c.result.pay, c.month, p):
-        put(f"slips/{slip_render.slip_filename(slip.manager_id)}", slip_render.slip_workbook(slip))
+    # every core (worker processes) for a big month; the files and their order are those of one process
+    render_slips(mod.slips, c.result.pay, c.month, p, name, dest, put, hashes, options or _RENDER.get(), rb.title)
     c.stage_seconds["slips"] = time.perf_counter() - t
     run = run_document(c, rb, mod, version, hashes, meta)
     put("run.json", dumps(run))
@@ -214,8 +227,8 @@ def exceptions_workbook(exc: pl.DataFrame, rb: Rulebook, name: str) -> bytes:
                ("article", "条款", "text"), ("description", "说明", "text"), ("amount", "金额影响", "money"),
                ("approval_zh", "需审批", "text"), ("approval_ref", "审批号", "text"),
                ("type", "类型代码", "text")]
-    return table_workbook(f"{rb.title} {name} 例外事项报告", "例外事项", frame, columns, totals=False,
-                          sign_off=True)
+    types = [(code, e.label, e.article) for code, e in rb.exceptions.items()]
+    return exceptions_report(f"{rb.title} {name} 例外事项报告", frame, columns, types, sheet="例外事项")
 
 
 def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashes: dict[str, str],
@@ -242,7 +255,24 @@ def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashe
 # ------------------------------------------------------------------------------------------- run
 
 def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
-              force: bool = False, report: Reporter = _noop) -> RunSummary:
+              force: bool = False, report: Reporter = _noop, *, formats: str | tuple[str, ...] | None = None,
+              templates: Path | None = None, protect_slips: bool = False) -> RunSummary:
+    """One month (and the earlier months of its year that have inputs but no ledger yet). `formats`:
+    slip formats, e.g. "xlsx,html,pdf" (default xlsx); `templates`: a folder of slip templates that
+    override the built-in ones; `protect_slips`: encrypt slips (rulebook [slip_protection])."""
+    parse_month(month)
+    rb = load_rulebook(rules)
+    opts = make_options(formats, templates, Path(input_dir), protect_slips, rb.raw,
+                        progress=getattr(report, "tick", None))
+    token = _RENDER.set(opts)
+    try:
+        return _run_month(month, input_dir, output_dir, rules, force, report)
+    finally:
+        _RENDER.reset(token)
+
+
+def _run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
+               force: bool = False, report: Reporter = _noop) -> RunSummary:
     m = parse_month(month)
     rb = load_rulebook(rules)
     mod = module_for(rb.id)
@@ -259,6 +289,7 @@ def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secur
         if ledger.closed(fmt_month(m)):     # --force on a closed month (SPEC 6)
             from cm_payroll.corrections import rerun_closed
             return rerun_closed(ledger, rb, mod, m, input_dir, output_dir, report)
+        report("plan", ",".join(fmt_month(k) for k in months))
         first = parse_month(ledger.first_month) if ledger.first_month else months[0]
         _, state = ledger.state_before(fmt_month(months[0]))
         if state is None:
@@ -333,13 +364,13 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
 
 
 def run_year(year: int, input_dir: Path, output_dir: Path, rules: str = "securities",
-             report: Reporter = _noop) -> RunSummary:
+             report: Reporter = _noop, **slip_options) -> RunSummary:
     """Every month of the year that has inputs and is not closed yet, in order."""
     input_dir = Path(input_dir)
     months = [fmt_month(year * 12 + k) for k in range(12) if (input_dir / fmt_month(year * 12 + k)).is_dir()]
     if not months:
         raise UsageError(f"--input {input_dir}: no month folders of {year} (expected {year}-01 … {year}-12)")
-    return run_month(months[-1], input_dir, output_dir, rules, force=False, report=report)
+    return run_month(months[-1], input_dir, output_dir, rules, force=False, report=report, **slip_options)
 
 
 def validate_month(month: str, input_dir: Path, rules: str = "securities") -> MonthInputs:

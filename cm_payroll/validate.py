@@ -76,22 +76,50 @@ _NUM_RE = r"^([+-]?)(\d*)(?:\.(\d*))?$"
 _EXP_RE = r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"
 
 
+def _nfkc_series(s: pl.Series) -> pl.Series:
+    """NFKC, worked out only where it can change something: ASCII text is NFKC-stable, and the
+    distinct other values are normalised once each (a category column holds a handful)."""
+    wide = s.str.contains(r"[^\x00-\x7f]").fill_null(False)
+    if not wide.any():
+        return s
+    distinct = s.filter(wide).unique()
+    return s.replace(distinct, distinct.str.normalize("NFKC"))
+
+
+def _nfkc(c: pl.Expr) -> pl.Expr:
+    """c.str.normalize("NFKC"), same result, without the per-row cost on plain ASCII columns."""
+    return c.map_batches(_nfkc_series, return_dtype=pl.String)
+
+
+_NUMBER_NOISE = r"[,\s¥]|^(?i:rmb)|元$"
+
+
+def _clean_number_series(s: pl.Series) -> pl.Series:
+    s = _nfkc_series(s)
+    if not s.str.contains(_NUMBER_NOISE).fill_null(False).any():     # the usual case: nothing to strip
+        return s
+    return s.str.replace_all(r"[,\s¥]", "").str.replace(r"^(?i:rmb)", "").str.replace(r"元$", "")
+
+
 def _clean_number(c: pl.Expr) -> pl.Expr:
-    return (c.str.normalize("NFKC")
-            .str.replace_all(r"[,\s¥]", "")
-            .str.replace(r"^(?i:rmb)", "")
-            .str.replace(r"元$", ""))
+    """NFKC; thousands separators, spaces, ¥, RMB and 元 removed."""
+    return c.map_batches(_clean_number_series, return_dtype=pl.String)
 
 
-def _number_parts(c: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    g = _clean_number(c).str.extract_groups(_NUM_RE)
+def _number_groups(c: pl.Expr) -> pl.Expr:
+    return _clean_number(c).str.extract_groups(_NUM_RE)
+
+
+def _number_parts(c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """`g`: the column's _number_groups() already computed (type_table), else computed here."""
+    g = _number_groups(c) if g is None else g
     sign, ip, fp = g.struct.field("1"), g.struct.field("2"), g.struct.field("3").fill_null("")
     ok = ip.is_not_null() & ((ip.str.len_chars() + fp.str.len_chars()) > 0) & (ip.str.len_chars() <= MAX_INT_DIGITS)
     return ok, sign, ip, fp
 
 
-def _money(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    ok, sign, ip, fp = _number_parts(c)
+def _money(c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    ok, sign, ip, fp = _number_parts(c, g)
     fp3 = (fp + pl.lit("000")).str.slice(0, 3)
     ipv = pl.when(ip == "").then(pl.lit("0")).otherwise(ip).cast(pl.Int64, strict=False)
     fen = ipv * 100 + fp3.str.slice(0, 2).cast(pl.Int64, strict=False) + (
@@ -100,8 +128,8 @@ def _money(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return val, ok
 
 
-def _score(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    ok, sign, ip, fp = _number_parts(c)
+def _score(c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
+    ok, sign, ip, fp = _number_parts(c, g)
     extra = fp.str.slice(4)
     ok = ok & (extra.str.replace_all("0", "") == "")
     fp4 = (fp + pl.lit("0000")).str.slice(0, 4)
@@ -112,7 +140,7 @@ def _score(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _date(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    s = c.str.normalize("NFKC").str.strip_chars()
+    s = _nfkc(c).str.strip_chars()
     serial = s.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     compact = s.str.extract(r"^(\d{8})$", 1)
     t = (s.str.replace(r"[T ].*$", "")
@@ -131,16 +159,16 @@ def _lookup(c: pl.Expr, col: Column) -> tuple[pl.Expr, pl.Expr]:
     table = col.category_lookup()
     keys = pl.Series(list(table.keys()), dtype=pl.String)
     vals = pl.Series(list(table.values()), dtype=pl.String)
-    s = c.str.normalize("NFKC").str.strip_chars().str.to_lowercase()
+    s = _nfkc(c).str.strip_chars().str.to_lowercase()
     val = s.replace_strict(keys, vals, default=None, return_dtype=pl.String)
     return val, val.is_not_null()
 
 
-def _typed_column(col: Column, c: pl.Expr) -> tuple[pl.Expr, pl.Expr, str]:
-    """(value, ok, message-if-not-ok) for a non-blank cell."""
+def _typed_column(col: Column, c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr, str]:
+    """(value, ok, message-if-not-ok) for a non-blank cell; `g` as in _number_parts."""
     k = col.kind
     if k == "id":
-        v = c.str.normalize("NFKC").str.strip_chars()
+        v = _nfkc(c).str.strip_chars()
         return v, v.str.contains(ID_PATTERN), ("not a valid id: letters, digits, '-' and '_' only "
                                                "(no spaces, slashes or dots), at most 64 characters")
     if k == "text":
@@ -156,12 +184,12 @@ def _typed_column(col: Column, c: pl.Expr) -> tuple[pl.Expr, pl.Expr, str]:
         v, ok = _date(c)
         return v, ok, "not a date (use 2013-01-05, 2013/1/5, 2013年1月5日 or an Excel date)"
     if k in ("money", "money_nonneg"):
-        v, ok = _money(c)
+        v, ok = _money(c, g)
         if k == "money_nonneg":
             return v, ok, "not an amount (a number with at most 2 decimals, e.g. 1234.56)"
         return v, ok, "not an amount (a number, e.g. -1234.56)"
     if k == "score":
-        v, ok = _score(c)
+        v, ok = _score(c, g)
         return v, ok, "not a number (at most 4 decimals)"
     raise ValueError(f"unknown column kind {k}")
 
@@ -197,19 +225,24 @@ def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
     spec, df = raw.spec, raw.frame
     issues: list[InputIssue] = []
     exprs, present = [], []
+    # A number's parts are used many times in its value and ok expressions, and an eager select
+    # evaluates a repeated sub-expression each time: split each numeric column once, beforehand.
+    numeric = [c.key for c in spec.columns if c.key in df.columns and c.kind in ("money", "money_nonneg", "score")]
+    src = df.with_columns([_number_groups(pl.col(k)).alias("__g_" + k) for k in numeric]) if numeric else df
     for col in spec.columns:
         if col.key not in df.columns:
             continue
         present.append(col)
-        val, ok, _ = _typed_column(col, pl.col(col.key))
+        val, ok, _ = _typed_column(col, pl.col(col.key), pl.col("__g_" + col.key) if col.key in numeric else None)
         exprs += [val.alias(col.key), (pl.col(col.key).is_null() | ok).fill_null(False).alias("__ok_" + col.key)]
-    typed = df.select([pl.col("_row"), pl.col("_sheet")] + exprs)
+    typed = src.select([pl.col("_row"), pl.col("_sheet")] + exprs)
     for col in present:
         typed = _slow_numbers(df, col, typed)
         _, _, msg = _typed_column(col, pl.col(col.key))
         bad = typed.filter(~pl.col("__ok_" + col.key)).select("_row", "_sheet")
         if bad.height:
-            shown = df.filter(pl.col("_row").is_in(bad.get_column("_row").implode())).select(
+            # rows are identified by (sheet, row): a continuation sheet repeats row numbers
+            shown = df.join(bad, on=["_row", "_sheet"], how="semi", nulls_equal=True).select(
                 "_row", "_sheet", pl.col(col.key).str.slice(0, 40))
             for r, sh, v in shown.iter_rows():
                 issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), f"{msg}; found {v!r}"))

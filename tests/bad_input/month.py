@@ -207,3 +207,16 @@ def zip_bomb(path: Path, inflated: int = 300 * 1024**2) -> None:
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
             for _ in range(inflated // len(chunk)):
                 f.write(chunk)
+
+
+def replace_in_xlsx(path: Path, placeholder: str, text: str) -> None:
+    """Put `text` where a workbook holds the string `placeholder` (in its shared strings), beyond what
+    xlsxwriter (and Excel, 32,767 characters a cell) would write: a generated or tampered workbook."""
+    with zipfile.ZipFile(path) as zf:
+        parts = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in parts:
+            if info.filename == "xl/sharedStrings.xml":
+                assert placeholder.encode() in data
+                data = data.replace(placeholder.encode(), text.encode("utf-8"))
+            zf.writestr(info.filename, data)
