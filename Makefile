@@ -6,14 +6,36 @@ STAMP   := $(VENV)/.installed
 MONTH   ?= 2013-12
 OUT     ?= out
 
-.PHONY: setup run run-2014 test test-fast sample bench clean
+.PHONY: setup system-deps run run-2014 test test-fast sample bench clean
+
+# System packages of PDF slips and their tests: a real CJK font (fonts-noto-cjk), poppler-utils
+# (pdftoppm, pdftotext) and Pango/HarfBuzz (WeasyPrint); and LibreOffice Calc without a GUI
+# (libreoffice-calc-nogui: `soffice --headless --convert-to`), with which tests/robustness makes
+# .xlsx/.xls files the way clerks do. apt-get runs only when one is missing and we are root with apt
+# (as CI is); otherwise a note says what to install.
+SYSTEM_PKGS := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+               libreoffice-calc-nogui
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: system-deps $(STAMP)
+
+system-deps:
+	@if command -v fc-list >/dev/null && fc-list :lang=zh family | grep -q "Noto Sans CJK" \
+	    && command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null \
+	    && ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 && ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset \
+	    && command -v soffice >/dev/null; then \
+	  echo "system packages: ok (Noto Sans CJK, poppler-utils, Pango, LibreOffice)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PKGS); \
+	else \
+	  echo "note: PDF slips need the Debian packages $(SYSTEM_PKGS);"; \
+	  echo "      install them as root: apt-get install $(SYSTEM_PKGS)"; \
+	fi
 
 ## Run the main job on the shipped sample data (processes 2013-01..2013-11 first).
 run: $(STAMP)

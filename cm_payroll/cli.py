@@ -11,10 +11,12 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cm_payroll import __version__
 from cm_payroll.errors import EXIT_INPUT, EXIT_USAGE, InputErrors, PayrollError
+from cm_payroll.i18n import set_lang, t
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
                   help="Grade and pay customer managers (客户经理) month by month from back-office "
@@ -33,6 +35,24 @@ RulesOpt = Annotated[str, typer.Option("--rules", "-r", help="Rulebook: a built-
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (for cron) on "
                                                       "stdout instead of the table.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="Slip formats, comma separated: xlsx, html, pdf "
+                                        "(e.g. xlsx,pdf). HTML and PDF come from the templates.")]
+TemplatesOpt = Annotated[Optional[Path], typer.Option("--templates", help="Folder of slip templates "
+                         "(slip.html.j2, slip.css) overriding the built-in ones; default <input>/templates/ "
+                         "when it exists.")]
+ProtectOpt = Annotated[bool, typer.Option("--protect-slips", help="Encrypt each slip with its manager's "
+                       "password ([slip_protection] of the rulebook; secret in $CM_PAYROLL_SLIP_SECRET); the "
+                       "password list is written next to slips/.")]
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Language of the messages: zh or en (default "
+                    "from $CM_PAYROLL_LANG or the locale).")]
+
+
+def _lang(value: Optional[str]) -> None:
+    if value is not None:
+        try:
+            set_lang(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--lang") from None
 
 
 def _version(value: bool) -> None:
@@ -43,61 +63,129 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                           help="Show the version and exit.")] = None) -> None:
-    pass
+                                                           help="Show the version and exit.")] = None,
+          lang: LangOpt = None) -> None:
+    set_lang(None)          # the default (CM_PAYROLL_LANG, the locale), unless --lang says otherwise
+    _lang(lang)
 
 
 def _fail(exc: PayrollError, as_json: bool) -> None:
+    _stop_progress()
     if isinstance(exc, InputErrors):
         if as_json:
             out.print_json(json.dumps({"ok": False, "exit_code": exc.exit_code, "month": exc.month,
                                        "errors": [i.as_dict() for i in exc.issues]}, ensure_ascii=False))
         else:
             n = len(exc.issues)
-            err.print(f"[bold red]{n} input error(s){' in ' + exc.month if exc.month else ''}; nothing was "
-                      f"written.[/] Fix them and run again:", highlight=False)
+            where = t("err.input.where", month=exc.month) if exc.month else ""
+            err.print(f"[bold red]{t('err.input', n=n, where=where)}[/] {t('err.input.fix')}", highlight=False)
             for i in exc.issues[:MAX_SHOWN_ERRORS]:
                 err.print("  " + i.render(), markup=False, highlight=False)
             if n > MAX_SHOWN_ERRORS:
-                err.print(f"  … and {n - MAX_SHOWN_ERRORS} more (use --json for all)", highlight=False)
+                err.print("  " + t("err.more", n=n - MAX_SHOWN_ERRORS), highlight=False)
     else:
         if as_json:
             out.print_json(json.dumps({"ok": False, "exit_code": exc.exit_code, "error": str(exc)},
                                       ensure_ascii=False))
         else:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            # the message holds paths: "[...]" in a folder name is text, not console markup
+            err.print(f"[bold red]{t('err.error')}[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(exc.exit_code)
+
+
+class StageProgress:
+    """Rich progress bars on stderr for a long run: computing the months, writing them (with a bar of
+    the month's slips), committing. Fed by the pipeline's reporter calls (stage, month) and
+    .tick(stage, month, done, total)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn)
+        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[label]:<12}"), BarColumn(),
+                                 MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=console, transient=True)
+        self.plan: list[str] = []
+        self.tasks: dict[str, int] = {}
+        self.started = False
+
+    def _task(self, key: str, total: int | None):
+        if key not in self.tasks:
+            label = t("stage.compute") if key == "rules" else t(f"stage.{key}")
+            self.tasks[key] = self.progress.add_task("", label=label, total=total)
+        return self.tasks[key]
+
+    def _finish(self, key: str) -> None:
+        if key in self.tasks:
+            task = self.progress.tasks[self.tasks[key]]
+            self.progress.update(self.tasks[key], completed=task.total or task.completed, description="")
+
+    def __call__(self, stage: str, month: str) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
+        if stage == "plan":
+            self.plan = [m for m in month.split(",") if m]
+            return
+        n = len(self.plan) or None
+        done = self.plan.index(month) if month in self.plan else 0
+        if stage in ("load", "rules"):
+            self.progress.update(self._task("rules", n), completed=done,
+                                 description=f"{month} {t('stage.' + stage)}")
+        elif stage == "write":
+            self._finish("rules")
+            self.progress.update(self._task("write", n), completed=done, description=month)
+        elif stage == "commit":
+            self._finish("rules")
+            self._finish("write")
+            self._finish("slips")
+            self.progress.update(self._task("commit", None), description=month)
+
+    def tick(self, stage: str, month: str, done: int, total: int) -> None:
+        self.progress.update(self._task(stage, total), completed=done, total=total, description=month)
+
+    def close(self) -> None:
+        if self.started:
+            self.progress.stop()
+            self.started = False
+
+
+_ACTIVE: list[StageProgress] = []
+
+
+def _stop_progress() -> None:
+    while _ACTIVE:
+        _ACTIVE.pop().close()
 
 
 def _reporter(quiet: bool, as_json: bool):
     if quiet or as_json or not err.is_terminal:
         return lambda stage, month: None
-    status = {"load": "loading and validating", "rules": "applying the rules", "write": "writing outputs",
-              "commit": "committing the ledger"}
-
-    def report(stage: str, month: str) -> None:
-        err.print(f"[dim]{month}: {status.get(stage, stage)}…[/]", highlight=False)
-    return report
+    progress = StageProgress(err)
+    _ACTIVE.append(progress)
+    return progress
 
 
-def _print_summary(summary, quiet: bool, as_json: bool) -> None:
+def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = None) -> None:
+    _stop_progress()
     if as_json:
         out.print_json(json.dumps({"ok": True, "exit_code": 0, **summary.as_dict()}, ensure_ascii=False))
         return
     if quiet:
         return
-    t = Table(title=f"cm-payroll — {summary.rulebook}", show_lines=False)
-    for col in ("month", "version", "managers", "exceptions", "gross pay (元)", "folder"):
-        t.add_column(col, justify="right" if col not in ("month", "folder") else "left")
+    table = Table(title=t("table.title", rulebook=summary.rulebook), show_lines=False)
+    for col in ("month", "version", "managers", "exceptions", "gross", "folder"):
+        table.add_column(t(f"col.{col}"), justify="right" if col not in ("month", "folder") else "left")
     for m in summary.months:
         d = m.as_dict()
-        t.add_row(m.month, str(m.version), str(m.managers), str(m.exceptions), _grouped(d["gross_total"]),
-                  str(m.folder))
-    out.print(t)
+        table.add_row(m.month, str(m.version), str(m.managers), str(m.exceptions), _grouped(d["gross_total"]),
+                      escape(str(m.folder)))
+    out.print(table)
     last = summary.months[-1]
-    out.print(f"payroll summary: {last.folder / f'payroll_{last.month}.xlsx'}")
-    out.print(f"pay slips:       {last.folder / 'slips'}/")
-    out.print(f"exceptions:      {last.folder / f'exceptions_{last.month}.xlsx'}")
+    out.print(t("out.summary", path=last.folder / f"payroll_{last.month}.xlsx"), highlight=False, markup=False)
+    out.print(t("out.slips", path=last.folder / "slips"), highlight=False, markup=False)
+    out.print(t("out.exceptions", path=last.folder / f"exceptions_{last.month}.xlsx"), highlight=False, markup=False)
+    if passwords and (last.folder / passwords).exists():
+        out.print(t("out.passwords", path=last.folder / passwords), highlight=False, markup=False)
 
 
 def _grouped(yuan: str) -> str:
@@ -117,22 +205,28 @@ def month(
     what_if: Annotated[Optional[Path], typer.Option("--what-if", help="Compute the month under --rules "
                        "without touching the ledger or the official outputs, and write a comparison "
                        "workbook against the official run into this folder.")] = None,
+    slip_format: FormatOpt = "xlsx",
+    templates: TemplatesOpt = None,
+    protect_slips: ProtectOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Compute one month's payroll. Earlier months of the same year that have inputs but are not in the
     ledger yet are computed first, in order."""
     from cm_payroll import pipeline
+    _lang(lang)
     if what_if is not None:
         _what_if(month, input, output, rules, what_if, force, quiet, as_json)
         return
     try:
-        summary = pipeline.run_month(month, input, output, rules, force=force, report=_reporter(quiet, as_json))
+        summary = pipeline.run_month(month, input, output, rules, force=force, report=_reporter(quiet, as_json),
+                                     formats=slip_format, templates=templates, protect_slips=protect_slips)
     except PayrollError as exc:
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
-    _print_summary(summary, quiet, as_json)
+    _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None)
 
 
 @app.command()
@@ -141,16 +235,31 @@ def year(
     input: InputOpt = Path("input"),
     output: OutputOpt = Path("output"),
     rules: RulesOpt = "securities",
+    slip_format: FormatOpt = "xlsx",
+    templates: TemplatesOpt = None,
+    protect_slips: ProtectOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Compute every month of a year that has inputs and is not closed yet."""
     from cm_payroll import pipeline
+    _lang(lang)
     try:
-        summary = pipeline.run_year(year, input, output, rules, report=_reporter(quiet, as_json))
+        summary = pipeline.run_year(year, input, output, rules, report=_reporter(quiet, as_json),
+                                    formats=slip_format, templates=templates, protect_slips=protect_slips)
     except PayrollError as exc:
         _fail(exc, as_json)
-    _print_summary(summary, quiet, as_json)
+    _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None)
+
+
+def _password_list(rules: str) -> str | None:
+    from cm_payroll.render.protect import policy_of
+    from cm_payroll.rulebook import load_rulebook
+    try:
+        return str(policy_of(load_rulebook(rules).raw)["password_list"])
+    except PayrollError:
+        return None
 
 
 @app.command()
@@ -160,9 +269,11 @@ def validate(
     rules: RulesOpt = "securities",
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    lang: LangOpt = None,
 ) -> None:
     """Check a month's input files only: every error of every file, nothing computed or written."""
     from cm_payroll import pipeline
+    _lang(lang)
     try:
         inputs = pipeline.validate_month(month, input, rules)
     except PayrollError as exc:
@@ -174,24 +285,43 @@ def validate(
                                    "warnings": [w.message for w in inputs.warnings]}, ensure_ascii=False))
     elif not quiet:
         for f in inputs.files():
-            out.print(f"ok  {f['file']}  ({f['rows']} rows)", highlight=False)
+            out.print(t("validate.ok", file=f["file"], rows=f["rows"]), highlight=False)
         for w in inputs.warnings:
-            out.print(f"warning: {w.message}", highlight=False)
+            out.print(t("validate.warning", message=w.message), highlight=False)
 
 
 @app.command()
 def sample(
-    output: OutputOpt = Path("sample_data/securities"),
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write the month folders "
+                                                   "(default sample_data/<rules>).")] = None,
     rules: RulesOpt = "securities",
-    managers: Annotated[int, typer.Option(help="Number of managers (the scripted cast plus random ones).")] = 60,
+    managers: Annotated[Optional[int], typer.Option(help="Number of managers (the scripted cast plus random "
+                                                    "ones; default 60 securities, 40 rcc).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 2013,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2013-01",
-    end: Annotated[str, typer.Option(help="Last month, YYYY-MM.")] = "2014-03",
+    end: Annotated[Optional[str], typer.Option(help="Last month, YYYY-MM (default 2014-03 securities, "
+                                               "2013-12 rcc).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing sample folder.")] = False,
     quiet: QuietOpt = False,
+    clients_per_manager: Annotated[Optional[int], typer.Option(
+        "--clients-per-manager", help="Benchmark scale (securities): clients per manager; with this, "
+        "--months or more than 2,000 managers the large generator writes <output>/parquet|csv|xlsx/YYYY-MM/ "
+        "(default 50).")] = None,
+    months: Annotated[Optional[int], typer.Option(help="Benchmark scale: number of months from --start "
+                                                  "(default 12).")] = None,
+    formats: Annotated[str, typer.Option("--format", help="Benchmark scale: trees to write, comma "
+                                         "separated: parquet, csv (every month), xlsx (the first month, "
+                                         "clients over several sheets).")] = "parquet,csv,xlsx",
 ) -> None:
     """Write a realistic synthetic input tree (seeded, byte-for-byte reproducible)."""
     import shutil
+    defaults = {"securities": (60, "2014-03"), "rcc": (40, "2013-12")}.get(rules, (60, "2014-03"))
+    output = output if output is not None else Path("sample_data") / rules
+    managers = managers if managers is not None else defaults[0]
+    if rules == "securities" and (clients_per_manager is not None or months is not None or managers > 2000):
+        _scale_sample(output, managers, clients_per_manager or 50, months, start, end, seed, formats, force, quiet)
+        return
+    end = end if end is not None else defaults[1]
     if output.exists() and any(p.name[:2].isdigit() for p in output.iterdir()):
         if not force:
             err.print(f"[bold red]error:[/] {output} already holds month folders; use --force to replace them")
@@ -202,11 +332,40 @@ def sample(
     if rules == "securities":
         from cm_payroll.sample.securities import generate
         paths = generate(output, seed=seed, managers=managers, start=start, end=end)
+    elif rules == "rcc":
+        from cm_payroll.sample.rcc import generate as generate_rcc
+        paths = generate_rcc(output, seed=seed, managers=managers, start=start, end=end)
     else:
         err.print(f"[bold red]error:[/] no sample generator for rulebook {rules!r}")
         raise typer.Exit(EXIT_USAGE)
     if not quiet:
         out.print(f"wrote {len(paths)} files under {output}")
+
+
+def _scale_sample(output: Path, managers: int, per_manager: int, months: int | None, start: str,
+                  end: str | None, seed: int, formats: str, force: bool, quiet: bool) -> None:
+    """`sample` at benchmark scale (issue 5): cm_payroll/sample/scale.py."""
+    from cm_payroll.months import parse_month
+    from cm_payroll.sample import scale
+    try:
+        if months is None:
+            months = parse_month(end) - parse_month(start) + 1 if end is not None else 12
+        fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+        if not fmts or set(fmts) - set(scale.FORMATS):
+            raise ValueError(f"--format {formats}: choose from {', '.join(scale.FORMATS)} (comma separated)")
+        if scale.has_trees(output):
+            if not force:
+                err.print(f"[bold red]error:[/] {output} already holds a sample; use --force to replace it")
+                raise typer.Exit(3)
+            scale.clear_trees(output)
+        report = None if quiet else (lambda m: err.print(f"[dim]{m} written[/]", highlight=False))
+        paths = scale.generate_scale(output, managers=managers, clients_per_manager=per_manager, months=months,
+                                     start=start, seed=seed, formats=fmts, progress=report)
+    except ValueError as exc:
+        _fail(_usage(exc), False)
+    if not quiet:
+        out.print(f"wrote {len(paths)} files under {output} ({managers:,} managers × {per_manager} clients, "
+                  f"{months} months: {', '.join(sorted({p.parent.parent.name for p in paths}))})")
 
 
 def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, force: bool, quiet: bool,
@@ -283,6 +442,97 @@ def diff(
     raise typer.Exit(0 if res.equal else 1)
 
 
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The branch folder to lay out (created if missing).")],
+    rules: Annotated[str, typer.Option("--rules", "-r", help="The built-in rulebook to copy (securities, "
+                                       "rcc).")] = "securities",
+    year: Annotated[Optional[int], typer.Option(help="The year of the month folders (default: this "
+                                                "year).")] = None,
+    with_templates: Annotated[bool, typer.Option("--with-templates", help="Also copy the slip templates "
+                              "into DIR/templates/ (used automatically when DIR is the --input folder); on a "
+                              "folder already scaffolded, only adds them.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the scaffold's own files (README.md, "
+                     "rulebook.toml, templates); month folders are never touched.")] = False,
+    quiet: QuietOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Scaffold a branch: one input folder per month of the year, an editable copy of the rulebook TOML
+    (with its comments) and a README for the clerk (in Chinese)."""
+    from cm_payroll.scaffold import init_branch
+    _lang(lang)
+    try:
+        sc = init_branch(directory, rules, year=year, force=force, with_templates=with_templates)
+    except PayrollError as exc:
+        _fail(exc, False)
+    if not quiet:
+        out.print(t("init.done", dir=sc.root, months=len(sc.months), rules=sc.rulebook.name,
+                    readme=sc.readme.name), highlight=False)
+        out.print(t("init.next", first=sc.months[0], month=sc.months[0].name, dir=sc.root,
+                    rules=sc.rulebook), highlight=False)
+
+
+help_app = typer.Typer(no_args_is_help=True, help="Reference pages: `cm-payroll help rules`.")
+app.add_typer(help_app, name="help")
+
+
+@help_app.command("rules")
+def help_rules(
+    rules: RulesOpt = "securities",
+    month: Annotated[Optional[str], typer.Option("--month", "-m", help="Show the values in force in this "
+                                                 "month, YYYY-MM (default: this month).")] = None,
+    lang: LangOpt = None,
+) -> None:
+    """The rulebook's parameters in force, each with its article, origin (S seed / D default), the month
+    it took effect and its value; then the exception types."""
+    import datetime as dt
+
+    from cm_payroll.months import fmt_month, parse_month
+    from cm_payroll.rulebook import load_rulebook
+    _lang(lang)
+    try:
+        rb = load_rulebook(rules)
+        m = parse_month(month) if month else parse_month(dt.date.today().strftime("%Y-%m"))
+        used = rb.used(m)
+    except PayrollError as exc:
+        _fail(exc, False)
+    except ValueError as exc:
+        _fail(_usage(exc), False)
+    table = Table(title=t("rules.title", title=rb.title, month=fmt_month(m), source=rb.source),
+                  show_lines=True, title_justify="left")
+    for col, style, wrap in (("name", "bold", False), ("article", "cyan", True), ("origin", "", False),
+                             ("from", "", False), ("value", "", True), ("description", "dim", True)):
+        table.add_column(t(f"rules.col.{col}"), style=style or None, overflow="fold", no_wrap=not wrap,
+                         ratio=3 if col == "value" else (2 if col == "description" else None))
+    for p in used:
+        param = rb.parameters[p["name"]]
+        table.add_row(p["name"], p["article"], t(f"rules.origin.{p['origin']}") if p["origin"] in "SD"
+                      else p["origin"], p["effective_from"], _rule_value(p["value"], top=True),
+                      param.description)
+    out.print(table, highlight=False)
+    exc_table = Table(title=t("rules.exceptions"), title_justify="left")
+    for col in ("code", "label", "article", "approval"):
+        exc_table.add_column(t(f"rules.col.{col}"))
+    for code, e in rb.exceptions.items():
+        exc_table.add_row(code, e.label, e.article, t("yes") if e.approval else t("no"))
+    out.print(exc_table, highlight=False)
+    path = rb.source.removeprefix("builtin:")
+    if rb.source.startswith("builtin:"):
+        from cm_payroll.rulebook import builtin_path
+        path = str(builtin_path(path))
+    out.print(t("rules.footer", path=path), highlight=False, markup=False)
+
+
+def _rule_value(v, top: bool = False) -> str:
+    if isinstance(v, dict):
+        return ("\n" if top else ", ").join(f"{k} = {_rule_value(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        if v and all(isinstance(x, dict) for x in v):
+            return "\n".join(_rule_value(x) for x in v)
+        return "[" + ", ".join(_rule_value(x) for x in v) + "]"
+    return str(v)
+
+
 def _usage(exc: Exception) -> PayrollError:
     from cm_payroll.errors import UsageError
     return UsageError(str(exc))
@@ -292,7 +542,8 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted; nothing was committed")
+        _stop_progress()
+        err.print(t("err.interrupted"))
         sys.exit(130)
 
 

@@ -19,10 +19,12 @@ when the ledger is opened, so a corrupted or deleted ledger is detected, never w
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ from pathlib import Path
 import polars as pl
 
 from cm_payroll.errors import RefusedError
+from cm_payroll.faults import point
 from cm_payroll.months import fmt_month, parse_month
 
 FORMAT = 1
@@ -51,13 +54,21 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, rename over it."""
+    """Write to a temporary file beside `path`, fsync, rename over it (no temporary file is left
+    behind when writing fails, e.g. on a full disk)."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
     _fsync_dir(path.parent)
 
 
@@ -78,9 +89,42 @@ def dumps(obj) -> bytes:
     return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+class OutputError(RefusedError):
+    """The output root cannot be written (disk full, read-only, no permission): exit 3, like the other
+    refusals that the operator, not the clerk's input, must fix."""
+
+
+_CAUSES = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is exhausted",
+           errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+           errno.EPERM: "operation not permitted", errno.EFBIG: "the file is too large for this file system "
+           "or a size limit"}
+
+
+def output_error(exc: OSError, root: Path) -> OutputError:
+    """A clear message for an OSError met while writing under the output root: the path, the cause,
+    and what became of the run (nothing changed, or a journaled commit the next run completes)."""
+    cause = _CAUSES.get(exc.errno) or exc.strerror or str(exc) or type(exc).__name__
+    path = exc.filename or root
+    if (root / LEDGER / "JOURNAL.json").exists():
+        state = ("The commit was journaled: the next run completes it once the cause is fixed; until then "
+                 "the ledger keeps the earlier months")
+    else:
+        state = "Nothing was changed: the outputs and the ledger are as they were before this run"
+    return OutputError(f"cannot write {path}: {cause}. {state}. Fix the cause (free space, write permission, "
+                       f"a writable output folder) and run again")
+
+
+_HELD: set[str] = set()          # output roots whose run lock this process holds
+
+
+def _key(root: Path) -> str:
+    return os.path.realpath(root)
+
+
 class Lock:
     """One run per output root (SPEC 7). flock is released by the kernel if the process dies, so a
-    stale lock of a dead process never blocks the next run."""
+    stale lock of a dead process never blocks the next run. Readers (explain, what-if) take the same
+    lock shared while they open the ledger (`Ledger.open`), so a run never changes it under them."""
 
     def __init__(self, root: Path):
         self.path = root / ".lock"
@@ -94,11 +138,51 @@ class Lock:
         except BlockingIOError:
             holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
             os.close(fd)
-            raise RefusedError(f"another cm-payroll run holds the lock on {self.path.parent} "
-                               f"({holder}); wait for it to finish and run again") from None
+            raise RefusedError(f"another cm-payroll process holds the lock on {self.path.parent} (last "
+                               f"run: {holder}); wait for it to finish and run again") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}".encode())
         self.fd = fd
+        _HELD.add(_key(self.path.parent))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            _HELD.discard(_key(self.path.parent))
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+class _ReadLock:
+    """The run lock taken shared by a reader; `exclusive` when it could be had alone (then a dead
+    run's interrupted commit may be completed). A folder where no lock file can be made (read-only
+    media) is read without one: no run can be writing there."""
+
+    def __init__(self, root: Path, want_exclusive: bool):
+        self.path, self.want, self.fd, self.exclusive = root / ".lock", want_exclusive, None, False
+
+    def __enter__(self) -> _ReadLock:
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            try:
+                self.fd = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return self
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(self.fd, 200).decode("utf-8", "replace").strip() or "another process"
+            self.__exit__()
+            raise RefusedError(f"a cm-payroll run is in progress on {self.path.parent} ({holder}); try "
+                               f"again when it has finished") from None
+        if self.want:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.exclusive = True
+            except BlockingIOError:
+                fcntl.flock(self.fd, fcntl.LOCK_SH)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -134,9 +218,26 @@ class Ledger:
     # ------------------------------------------------------------------ open & verify
     @classmethod
     def open(cls, root: Path) -> Ledger:
-        """Recover an interrupted commit, then load HEAD and verify every file it points to."""
+        """Recover an interrupted commit, then load HEAD and verify every file it points to. Only
+        the holder of the run lock (or a reader alone with the folder) recovers: a reader never
+        changes the folder under a run in progress."""
+        if _key(root) in _HELD or not root.is_dir():
+            recover(root)
+            return cls._load(root)
+        journal = root / LEDGER / "JOURNAL.json"
+        staging = root / STAGING
+        repair = journal.exists() or (staging.is_dir() and any(staging.iterdir()))
+        with _ReadLock(root, repair) as lock:
+            if lock.exclusive:
+                recover(root)
+            elif journal.exists():
+                raise RefusedError(f"{root}: a cm-payroll run's commit is not complete yet; try again in a "
+                                   f"moment (a `cm-payroll month` run completes it)")
+            return cls._load(root)
+
+    @classmethod
+    def _load(cls, root: Path) -> Ledger:
         led = cls(root)
-        recover(root)
         head = led.dir / "HEAD.json"
         month_dirs = sorted(p.name for p in root.iterdir() if p.is_dir() and _is_month(p.name)) if root.is_dir() else []
         if not head.exists():
@@ -149,14 +250,24 @@ class Ledger:
         try:
             doc = json.loads(head.read_text("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
-            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); restore it from a backup") from None
-        if doc.get("format") != FORMAT:
-            raise RefusedError(f"{head}: unknown ledger format {doc.get('format')!r}")
-        led.rulebook_id = doc.get("rulebook_id")
-        led.first_month = doc.get("first_month")
-        led.pending_corrections = list(doc.get("pending_corrections", []))
-        for mon, e in sorted(doc.get("months", {}).items()):
-            led.months[mon] = MonthEntry(mon, int(e["version"]), e["manifest_sha256"])
+            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); restore the output folder from a "
+                               f"backup; nothing was changed") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise RefusedError(f"{head}: unknown ledger format "
+                               f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}; "
+                               f"restore the output folder from a backup; nothing was changed")
+        try:
+            led.rulebook_id = doc.get("rulebook_id")
+            led.first_month = doc.get("first_month")
+            led.pending_corrections = list(doc.get("pending_corrections", []))
+            for mon, e in sorted(doc.get("months", {}).items()):
+                entry = MonthEntry(mon, int(e["version"]), str(e["manifest_sha256"]))
+                if not _is_month(mon) or entry.version < 1 or not _SHA.match(entry.manifest_sha256):
+                    raise ValueError(f"bad entry for {mon!r}")
+                led.months[mon] = entry
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); restore the output folder from a "
+                               f"backup; nothing was changed") from None
         led.verify()
         missing_out = [m for m in led.months if not (root / m).is_dir()]
         if missing_out:
@@ -165,7 +276,9 @@ class Ledger:
         unknown = [m for m in month_dirs if m not in led.months]
         if unknown:
             raise RefusedError(f"{root}: month folder(s) {', '.join(unknown)} are not in the ledger; they "
-                               f"were not written by cm-payroll or the ledger is out of date")
+                               f"were not written by cm-payroll or the ledger is out of date (an older "
+                               f".ledger restored?). Move them out of the output folder, or restore the whole "
+                               f"output folder from one backup; nothing was changed")
         return led
 
     def verify(self) -> None:
@@ -240,8 +353,11 @@ def _is_month(name: str) -> bool:
     try:
         parse_month(name)
         return len(name) == 7
-    except ValueError:
+    except (TypeError, ValueError):
         return False
+
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 # ---------------------------------------------------------------------------------------------- commit
@@ -286,7 +402,9 @@ def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, st
         ops.append({"op": "move", "src": str(s.output_dir.relative_to(root)), "dst": s.month})
     journal = {"ops": ops, "head": head, "staging": str(staging_dir.relative_to(root))}
     (root / LEDGER).mkdir(parents=True, exist_ok=True)
+    point("staged")
     write_atomic(root / LEDGER / "JOURNAL.json", dumps(journal))
+    point("journal")
     _apply(root, journal)
 
 
@@ -297,24 +415,53 @@ def _apply(root: Path, journal: dict) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
             _fsync_dir(dst.parent)
+        point("move")
     write_atomic(root / LEDGER / "HEAD.json", dumps(journal["head"]))
+    point("head")
     (root / LEDGER / "JOURNAL.json").unlink(missing_ok=True)
+    point("unjournal")
     shutil.rmtree(root / journal["staging"], ignore_errors=True)
 
 
+_MONTH = r"\d{4}-\d{2}"
+_OP_PATHS = {   # (src, dst) of the three kinds of move a commit makes
+    (rf"{re.escape(STAGING)}/\w+/ledger/{_MONTH}", rf"{re.escape(LEDGER)}/months/{_MONTH}/v\d+"),
+    (_MONTH, rf"history/{_MONTH}/v\d+"),
+    (rf"{re.escape(STAGING)}/\w+/out/{_MONTH}", _MONTH),
+}
+
+
+def _check_journal(journal) -> None:
+    """A journal names only the moves a commit makes, inside the output root (a tampered journal
+    must not move other files)."""
+    if not isinstance(journal, dict) or not isinstance(journal.get("ops"), list) \
+            or not isinstance(journal.get("head"), dict) or journal["head"].get("format") != FORMAT \
+            or not re.fullmatch(rf"{re.escape(STAGING)}/\w+", str(journal.get("staging", ""))):
+        raise ValueError("not a cm-payroll journal")
+    for op in journal["ops"]:
+        if not isinstance(op, dict) or op.get("op") != "move" or not any(
+                re.fullmatch(s, str(op.get("src"))) and re.fullmatch(d, str(op.get("dst"))) for s, d in _OP_PATHS):
+            raise ValueError(f"unexpected operation {op!r}"[:200])
+
+
 def recover(root: Path) -> None:
-    """Roll an interrupted commit forward; drop staging folders of runs that never committed."""
+    """Roll an interrupted commit forward; drop staging folders of runs that never committed and
+    temporary files of writes that never finished."""
     jf = root / LEDGER / "JOURNAL.json"
     if jf.exists():
         try:
             journal = json.loads(jf.read_text("utf-8"))
-        except ValueError:
-            raise RefusedError(f"{jf}: an interrupted commit left a damaged journal; restore the output "
-                               f"folder from a backup") from None
+            _check_journal(journal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RefusedError(f"{jf}: an interrupted commit left a damaged journal ({exc}); nothing was "
+                               f"changed. Restore the output folder from a backup") from None
         _apply(root, journal)
     st = root / STAGING
     if st.is_dir():
         shutil.rmtree(st, ignore_errors=True)
+    if (root / LEDGER).is_dir():
+        for tmp in (root / LEDGER).glob(".*.json.tmp*"):
+            tmp.unlink(missing_ok=True)
 
 
 def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEntry],
@@ -329,5 +476,5 @@ def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEnt
     }
 
 
-__all__ = ["Ledger", "Lock", "StagedMonth", "commit", "fmt_month", "head_document", "new_staging",
-           "sha256_file", "write_atomic", "write_month_files"]
+__all__ = ["Ledger", "Lock", "OutputError", "StagedMonth", "commit", "fmt_month", "head_document",
+           "new_staging", "output_error", "sha256_file", "write_atomic", "write_month_files"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -70,8 +72,13 @@ def read_table(path: Path, spec: FileSpec, sheet_name: str = "") -> tuple[RawTab
         return None, [InputIssue(path.name, message="the file is empty")]
     ext = path.suffix.casefold()
     try:
+        flags: XlsxCells | XlsCells | None = None
         if ext in EXCEL_EXT:
             grids, issues = _excel_grids(path, data, sheet_name)
+            if not issues and ext in (".xlsx", ".xlsm"):
+                flags = XlsxCells(data)
+            elif not issues and ext == ".xls":
+                flags = XlsCells(data)
         elif ext == ".csv":
             grids, issues = _csv_grid(path, data)
         else:
@@ -82,7 +89,7 @@ def read_table(path: Path, spec: FileSpec, sheet_name: str = "") -> tuple[RawTab
                                  "save it again as .xlsx or UTF-8 .csv")]
     if issues:
         return None, issues
-    return _grids_to_table(path, spec, grids, sha)
+    return _grids_to_table(path, spec, grids, sha, flags)
 
 
 # --------------------------------------------------------------------------------------------- readers
@@ -151,15 +158,25 @@ def decode_text(data: bytes) -> str:
 
 
 def _csv_grid(path: Path, data: bytes):
+    # decode_text(), keeping the UTF-8 bytes: they go to the reader as they are (no second copy of a
+    # big file); only GBK is re-encoded.
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        text = decode_text(data)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            if bom:
+                raise
+            text = data.decode("gb18030")
+            body = text.encode("utf-8")
     except UnicodeDecodeError:
         return [], [InputIssue(path.name, message="cannot decode the text: save it as UTF-8 or GBK")]
     if "\x00" in text:
         return [], [InputIssue(path.name, message="not a text file (contains NUL bytes)")]
-    if not text.strip():
+    if not text or text.isspace():
         return [], [InputIssue(path.name, message="the file is empty")]
-    df = pl.read_csv(io.BytesIO(text.encode("utf-8")), has_header=False, infer_schema=False,
+    df = pl.read_csv(io.BytesIO(body), has_header=False, infer_schema=False,
                      truncate_ragged_lines=True, quote_char='"')
     return [(None, df, list(range(df.width)))], []
 
@@ -228,9 +245,10 @@ def _find_header(df: pl.DataFrame, lookup: dict[str, str]) -> tuple[int, dict[in
     return best_row, best
 
 
-def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str):
+def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str, flags: XlsxCells | XlsCells | None = None):
     lookup = spec.header_lookup()
     parts, headers, issues = [], {}, []
+    flag_issues: list[InputIssue] = []
     first_keys: list[str] | None = None
     sheet_used = None
     for sheet, df, offsets in grids:
@@ -256,18 +274,22 @@ def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str):
             pl.col(c).str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase()
             .is_in(sorted(TOTAL_MARKERS)).fill_null(False) for c in cols])
         df = df.with_columns(marker.alias("__total"))
-        body = df.slice(hrow + 1).filter(~pl.col("__total")).select(
+        # the Excel row is numbered before a totals row (合计, or a 小计 among the rows) is dropped
+        body = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("__excel_row")).slice(
+            hrow + 1).filter(~pl.col("__total")).select(
             [pl.col(cols[j]).alias(found[j]) for j in sorted(found)]
-        ).with_columns(
-            (pl.int_range(pl.len(), dtype=pl.Int64) + hrow + 2).alias("_row"),
-            pl.lit(sheet, pl.String).alias("_sheet"),
+            + [pl.col("__excel_row").alias("_row"), pl.lit(sheet, pl.String).alias("_sheet")]
         )
+        if flags is not None:
+            flag_issues += _flag_issues(path.name, sheet, spec, flags, df, body, found, offsets, hrow)
         parts.append(body)
     if first_keys is None:
         sheet0 = grids[0][0] if grids else None
         if all(g[1].height == 0 for g in grids):
             return None, [InputIssue(path.name, sheet0, message="the sheet is empty (no header, no rows)")]
         return None, _missing_columns(path.name, sheet0, spec, set())
+    if flag_issues:
+        return None, flag_issues
     frame = pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
     data_cols = [c for c in frame.columns if not c.startswith("_")]
     # Normalise cells: strip; blank → null. Full-width forms are folded by the validator per kind.
@@ -277,10 +299,323 @@ def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str):
     # Drop blank rows and a totals row (合计) at the bottom of an export.
     blank = pl.all_horizontal([pl.col(c).is_null() for c in data_cols])
     first = data_cols[0] if "manager_id" not in data_cols else "manager_id"
-    total = pl.col(first).str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase().is_in(
-        sorted(TOTAL_MARKERS))
+    # The totals test on the distinct values only (a column of 5 million ids has few distinct ones)
+    values = frame.get_column(first).drop_nulls().unique()
+    totals = values.filter(values.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase().is_in(
+        sorted(TOTAL_MARKERS)))
+    total = pl.col(first).is_in(totals.implode()) if totals.len() else pl.lit(False)
     frame = frame.filter(~blank & ~total.fill_null(False))
     return RawTable(spec, path, sheet_used, frame, headers, sha), []
+
+
+# --------------------------------------------------------------------------------------------- cell checks
+
+# What calamine does not tell: a formula cell without a calculated value reads as blank, and a
+# number shown as a percentage (25%) reads as 0.25. Both would be paid silently, so the sheet XML of
+# an .xlsx/.xlsm is streamed once (zipfile) and searched, in the columns the table reads, for such
+# cells, which become errors. An export without formulas or percent formats costs one inflate and a
+# few byte searches (see README, Robustness, for the cost on a 1M-row sheet).
+_PCT_BUILTIN = {9, 10}
+_CHUNK = 1 << 22
+_ATTR_R = re.compile(rb'\br="([A-Za-z]{1,3})(\d+)"')
+_ATTR_T = re.compile(rb'\bt="(\w+)"')
+_ATTR_S = re.compile(rb'\bs="(\d+)"')
+_F_OPEN = re.compile(rb"<(?:\w+:)?f[\s>/]")                          # a cell's formula element
+_F_REST = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+                     rb"(<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>))?")
+_CELL_ANY = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
+
+
+@dataclass(frozen=True)
+class CellFlag:
+    row: int | None          # Excel row; None when the cell has no reference
+    col: int | None          # 0-based column
+    kind: str                # formula (no calculated value) | stale (never calculated) | percent
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def _col_letters(i: int) -> str:
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _part_path(target: str) -> str:
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for p in ("xl/" + target).split("/"):
+        if p == "..":
+            if parts:
+                parts.pop()
+        elif p not in ("", "."):
+            parts.append(p)
+    return "/".join(parts)
+
+
+class XlsxCells:
+    """The cells of an .xlsx/.xlsm that calamine reads wrongly in silence: formula cells without a
+    calculated value, formulas of a workbook that was never calculated (calcPr fullCalcOnLoad: written
+    by a program, never saved by Excel/WPS/LibreOffice), numbers formatted as percentages."""
+
+    def __init__(self, data: bytes):
+        import xml.etree.ElementTree as ET
+        self.data = data
+        self.parts: dict[str, str] = {}
+        self.stale = False
+        self.pct: set[int] = set()
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                wb = ET.fromstring(zf.read("xl/workbook.xml"))
+                rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+                styles = ET.fromstring(zf.read("xl/styles.xml")) if "xl/styles.xml" in zf.namelist() else None
+        except (KeyError, ET.ParseError, zipfile.BadZipFile):
+            return
+        target = {r.get("Id"): r.get("Target", "") for r in rels}
+        for el in wb.iter():
+            if el.tag.endswith("}sheet"):
+                rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+                if rid in target:
+                    self.parts[el.get("name", "")] = _part_path(target[rid])
+            elif el.tag.endswith("}calcPr"):
+                self.stale = el.get("fullCalcOnLoad", "").lower() in ("1", "true")
+        if styles is None:
+            return
+        pct_ids = set(_PCT_BUILTIN)
+        for el in styles.iter():
+            if el.tag.endswith("}numFmt"):
+                code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", el.get("formatCode", ""))
+                if "%" in code and el.get("numFmtId", "").isdigit():
+                    pct_ids.add(int(el.get("numFmtId", "")))
+        for el in styles.iter():
+            if el.tag.endswith("}cellXfs"):
+                xfs = [x for x in el if x.tag.endswith("}xf")]
+                self.pct = {i for i, x in enumerate(xfs)
+                            if x.get("numFmtId", "0").isdigit() and int(x.get("numFmtId", "0")) in pct_ids}
+
+    def scan(self, sheet: str | None, cols: set[int], pct_cols: set[int]) -> list[CellFlag]:
+        """Flagged cells of `sheet` in the columns `cols` (percentages only in `pct_cols`)."""
+        part = self.parts.get(sheet or "")
+        if part is None or not cols:
+            return []
+        letters = b"|".join(_col_letters(c).encode() for c in sorted(cols))
+        formula_re = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>\s*' + _F_REST.pattern)
+        pct_re, pct_tokens = None, []
+        pct_cols = pct_cols if self.pct else set()
+        if pct_cols:
+            styles = b"|".join(str(i).encode() for i in sorted(self.pct))
+            pct_letters = b"|".join(_col_letters(c).encode() for c in sorted(pct_cols))
+            pct_re = re.compile(rb'<c r="(' + pct_letters + rb')(\d+)"([^>]*?\bs="(?:' + styles + rb')"[^>]*)>')
+            pct_tokens = [f's="{i}"'.encode() for i in sorted(self.pct)]
+        flags: list[CellFlag] = []
+        with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
+            if part not in zf.namelist():
+                return []
+            with zf.open(part) as f:
+                tail = b""
+                while True:
+                    chunk = f.read(_CHUNK)
+                    buf = tail + chunk
+                    cut = buf.rfind(b"row>") + 4 if chunk else len(buf)
+                    if chunk and cut < 4:
+                        tail = buf
+                        continue
+                    seg, tail = buf[:cut], buf[cut:]
+                    self._scan(seg, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
+                    if not chunk or len(flags) > MAX_FLAGS:
+                        break
+        return flags
+
+    def _scan(self, seg: bytes, cols: set[int], pct_cols: set[int], formula_re, pct_re, pct_tokens,
+              flags: list[CellFlag]) -> None:
+        formulas = b"<f" in seg or b":f" in seg
+        percents = pct_re is not None and any(t in seg for t in pct_tokens)
+        # The patterns over whole cells need `<c r="…"` to open every cell (as Excel, WPS, LibreOffice
+        # and the usual libraries write them); any other spelling takes the general search.
+        fast = (formulas or percents) and b":c " not in seg and seg.count(b"<c ") == seg.count(b'<c r="')
+        if formulas and fast and seg.count(b"<f") > 1000:
+            # a column of formulas: one pattern over the cells of the columns read
+            for col, row, attrs, v_el, v_text in (m.groups() for m in formula_re.finditer(seg)):
+                t = _ATTR_T.search(attrs)
+                no_value = v_el is None or (not v_text and (t.group(1) if t else b"") != b"str")
+                if no_value or self.stale:
+                    flags.append(CellFlag(int(row), _col_index(col), "formula" if no_value else "stale"))
+        elif formulas:
+            # a few formulas (a 合计 row): each found by a byte search; its cell is the tag just before
+            # it (a formula is a cell's first child)
+            for m in _F_OPEN.finditer(seg):
+                i = m.start()
+                cs = seg.rfind(b"<", 0, i)
+                ce = seg.find(b">", cs, i)
+                if cs < 0 or ce < 0 or seg[ce + 1:i].strip():
+                    continue
+                tag = seg[cs + 1:ce].split(None, 1)
+                if not tag or tag[0].split(b":")[-1] != b"c" or tag[-1].endswith(b"/"):
+                    continue
+                attrs = tag[1] if len(tag) > 1 else b""
+                r = _ATTR_R.search(attrs)
+                c = _col_index(r.group(1)) if r else None
+                if c is not None and c not in cols:
+                    continue
+                rest = _F_REST.match(seg, i)
+                v_el, v_text = (rest.group(1), rest.group(2)) if rest else (None, None)
+                t = _ATTR_T.search(attrs)
+                no_value = v_el is None or (not v_text and (t.group(1) if t else b"") != b"str")
+                if no_value or self.stale:
+                    flags.append(CellFlag(int(r.group(2)) if r else None, c, "formula" if no_value else "stale"))
+        if not percents:
+            return
+        if fast:
+            found_p = [m.groups() for m in pct_re.finditer(seg)]
+        else:
+            found_p = []
+            for m in _CELL_ANY.finditer(seg):
+                sm = _ATTR_S.search(m.group(1))
+                if sm and int(sm.group(1)) in self.pct:
+                    r = _ATTR_R.search(m.group(1))
+                    found_p.append((r.group(1) if r else None, r.group(2) if r else None, m.group(1)))
+        for col, row, attrs in found_p:
+            c = _col_index(col) if col else None
+            t = _ATTR_T.search(attrs)
+            if attrs.endswith(b"/") or (t is not None and t.group(1) != b"n") or (c is not None and c not in pct_cols):
+                continue
+            flags.append(CellFlag(int(row) if row else None, c, "percent"))
+
+
+def _percent_code(code: str) -> bool:
+    return "%" in re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+
+
+class XlsCells:
+    """Percent-formatted numbers of an .xls (BIFF8) workbook, which calamine reads as 0.25: the
+    Workbook stream's FORMAT and XF records give the percent formats, then a sheet's number cells
+    (NUMBER, RK, MULRK, FORMULA) that use one. (BIFF always stores a formula's value.) Needs olefile
+    (a dependency of msoffcrypto-tool); without it the check is skipped."""
+
+    def __init__(self, data: bytes):
+        import struct
+        self.sheets: dict[str, int] = {}
+        self.pct: set[int] = set()
+        self.stream = b""
+        try:
+            import olefile
+            with olefile.OleFileIO(io.BytesIO(data)) as ole:
+                name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+                if name is None:
+                    return
+                self.stream = ole.openstream(name).read()
+        except Exception:  # noqa: BLE001 — no olefile, or a stream calamine read and olefile cannot
+            return
+        st, pos = self.stream, 0
+        formats: dict[int, str] = {}
+        xfs: list[int] = []
+        try:
+            while pos + 4 <= len(st):
+                rid, size = struct.unpack_from("<HH", st, pos)
+                body = st[pos + 4:pos + 4 + size]
+                pos += 4 + size
+                if rid == 0x041E and len(body) >= 5:                 # FORMAT
+                    ifmt, cch, flags = struct.unpack_from("<HHB", body, 0)
+                    raw = body[5:]
+                    formats[ifmt] = (raw[:2 * cch].decode("utf-16-le", "replace") if flags & 1
+                                     else raw[:cch].decode("latin-1"))
+                elif rid == 0x00E0 and len(body) >= 4:               # XF
+                    xfs.append(struct.unpack_from("<H", body, 2)[0])
+                elif rid == 0x0085 and len(body) >= 8:               # BOUNDSHEET8
+                    offset = struct.unpack_from("<I", body, 0)[0]
+                    cch, flags = body[6], body[7]
+                    name = (body[8:8 + 2 * cch].decode("utf-16-le", "replace") if flags & 1
+                            else body[8:8 + cch].decode("latin-1"))
+                    self.sheets[name] = offset
+                elif rid == 0x000A:                                  # EOF of the globals
+                    break
+        except struct.error:
+            return
+        self.pct = {i for i, f in enumerate(xfs) if f in _PCT_BUILTIN or _percent_code(formats.get(f, ""))}
+
+    def scan(self, sheet: str | None, cols: set[int], pct_cols: set[int]) -> list[CellFlag]:
+        import struct
+        pos = self.sheets.get(sheet or "")
+        if pos is None or not self.pct or not pct_cols:
+            return []
+        st, flags = self.stream, []
+        try:
+            while pos + 4 <= len(st) and len(flags) <= MAX_FLAGS:
+                rid, size = struct.unpack_from("<HH", st, pos)
+                body = st[pos + 4:pos + 4 + size]
+                pos += 4 + size
+                if rid in (0x0203, 0x027E, 0x0006) and len(body) >= 6:     # NUMBER, RK, FORMULA
+                    row, col, xf = struct.unpack_from("<HHH", body, 0)
+                    if xf in self.pct and col in pct_cols and not (rid == 0x0006 and body[12:14] == b"\xff\xff"):
+                        flags.append(CellFlag(row + 1, col, "percent"))
+                elif rid == 0x00BD and len(body) >= 6:                     # MULRK
+                    row, first = struct.unpack_from("<HH", body, 0)
+                    for i in range((len(body) - 6) // 6):
+                        xf = struct.unpack_from("<H", body, 4 + 6 * i)[0]
+                        if xf in self.pct and first + i in pct_cols:
+                            flags.append(CellFlag(row + 1, first + i, "percent"))
+                elif rid == 0x000A:
+                    break
+        except struct.error:
+            pass
+        return flags
+
+
+FLAG_MESSAGES = {
+    "formula": "a formula without a calculated value (the workbook was written by a program and never "
+               "opened in Excel/WPS); open and save it in Excel or WPS, or type the value itself",
+    "stale": "a formula whose value was never calculated (the workbook was written by a program and asks "
+             "Excel to recalculate on opening); open and save it in Excel or WPS, or type the value itself",
+    "percent": "a percentage in an amount column (no input takes a rate); type the amount itself, "
+               "e.g. 1234.56, and format the cell as a number",
+}
+NUMERIC_KINDS = ("money", "money_nonneg", "score")
+MAX_FLAGS = 10_000
+
+
+def _flag_issues(file: str, sheet: str | None, spec: FileSpec, cells: XlsxCells | XlsCells, df: pl.DataFrame,
+                 body: pl.DataFrame, found: dict[int, str], offsets: list[int], hrow: int) -> list[InputIssue]:
+    """The flagged cells that the table reads (data rows other than a totals row, known columns)."""
+    col_of = {offsets[j]: j for j in found}
+    numeric = {offsets[j] for j in found if spec.column(found[j]).kind in NUMERIC_KINDS}
+    mine = cells.scan(sheet, set(col_of), numeric)
+    if not mine:
+        return []
+    rows = set(body.get_column("_row").to_list())
+    header = df.row(hrow)
+    out = []
+    for fl in mine[:MAX_FLAGS]:
+        if fl.row is None:
+            out.append(InputIssue(file, sheet, None, None, FLAG_MESSAGES[fl.kind]))
+            continue
+        j = col_of.get(fl.col)
+        if j is None or fl.row not in rows:
+            continue
+        col = spec.column(found[j])
+        if fl.kind == "percent" and col.kind not in NUMERIC_KINDS:
+            continue
+        msg = FLAG_MESSAGES[fl.kind]
+        if fl.kind == "percent":
+            v = df.item(fl.row - 1, j)
+            try:
+                msg += f"; found {v} shown as {(Decimal(str(v)) * 100).normalize():f}%"
+            except (ArithmeticError, TypeError, ValueError):
+                pass
+        out.append(InputIssue(file, sheet, fl.row, str(header[j]).strip(), msg))
+    if len(mine) > MAX_FLAGS and out:
+        out.append(InputIssue(file, sheet, None, None, f"more cells like these (the first {MAX_FLAGS:,} "
+                              f"are listed)"))
+    return out
 
 
 def norm_cell(v: str) -> str:

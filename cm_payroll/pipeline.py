@@ -23,8 +23,9 @@ import polars as pl
 from cm_payroll import __version__
 from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
+from cm_payroll.faults import point
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
-                               new_staging, sha256_bytes, write_month_files)
+                               new_staging, output_error, sha256_bytes, write_month_files)
 from cm_payroll.months import fmt_month, january_of, parse_month
 from cm_payroll.render.documents import RenderOptions, make_options
 from cm_payroll.render.parallel import render_slips
@@ -267,8 +268,23 @@ def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secur
     token = _RENDER.set(opts)
     try:
         return _run_month(month, input_dir, output_dir, rules, force, report)
+    except OSError as exc:
+        # A full disk, a read-only or forbidden output folder: a clear refusal (exit 3), never a
+        # traceback; write_run has already removed its staging folder unless the commit was journaled.
+        raise _os_error(exc, Path(input_dir), Path(output_dir)) from None
     finally:
         _RENDER.reset(token)
+
+
+def _os_error(exc: OSError, input_dir: Path, output_dir: Path) -> Exception:
+    name = str(exc.filename or "")
+    if name and not os.path.realpath(name).startswith(os.path.realpath(output_dir) + os.sep) \
+            and os.path.realpath(name) != os.path.realpath(output_dir):
+        cause = exc.strerror or str(exc)
+        if os.path.realpath(name).startswith(os.path.realpath(input_dir)):
+            return InputErrors([InputIssue(name, message=f"cannot read: {cause}")])
+        return UsageError(f"{name}: {cause}")
+    return output_error(exc, output_dir)
 
 
 def _run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
@@ -282,6 +298,7 @@ def _run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secu
     output_dir.mkdir(parents=True, exist_ok=True)
     with Lock(output_dir):
         ledger = Ledger.open(output_dir)
+        point("locked")
         if ledger.rulebook_id and ledger.rulebook_id != rb.id:
             raise RefusedError(f"{output_dir} holds a {ledger.rulebook_id} ledger; this run uses the {rb.id} "
                                f"rulebook. Use another output folder")

@@ -22,6 +22,9 @@ from cm_payroll.schema import Column, FileSpec
 
 MAX_TEXT = 1000            # characters in one text cell
 ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$"
+# A manager id names the pay slip file (slips/<id>.xlsx): never a device name Windows reserves.
+RESERVED_IDS = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)))
+FILE_NAME_IDS = ("manager_id", "supervisor_id")
 MAX_INT_DIGITS = 13        # money below 10 trillion yuan
 
 
@@ -98,7 +101,11 @@ def _clean_number_series(s: pl.Series) -> pl.Series:
     s = _nfkc_series(s)
     if not s.str.contains(_NUMBER_NOISE).fill_null(False).any():     # the usual case: nothing to strip
         return s
-    return s.str.replace_all(r"[,\s¥]", "").str.replace(r"^(?i:rmb)", "").str.replace(r"元$", "")
+    t = s.str.replace_all(r"[\s¥]", "").str.replace(r"^(?i:rmb)", "").str.replace(r"元$", "")
+    # Thousands separators only in groups of three (1,234.56): "1,23" (a decimal comma?) keeps its
+    # comma and is reported, never read as 123.
+    grouped = (~t.str.contains(",") | t.str.contains(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")).fill_null(True)
+    return t.str.replace_all(",", "").zip_with(grouped, t)
 
 
 def _clean_number(c: pl.Expr) -> pl.Expr:
@@ -169,8 +176,11 @@ def _typed_column(col: Column, c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl
     k = col.kind
     if k == "id":
         v = _nfkc(c).str.strip_chars()
-        return v, v.str.contains(ID_PATTERN), ("not a valid id: letters, digits, '-' and '_' only "
-                                               "(no spaces, slashes or dots), at most 64 characters")
+        msg = "not a valid id: letters, digits, '-' and '_' only (no spaces, slashes or dots), at most 64 characters"
+        if col.key in FILE_NAME_IDS:
+            return v, v.str.contains(ID_PATTERN) & ~v.str.to_lowercase().is_in(RESERVED_IDS), (
+                msg + ", and not a name Windows reserves (CON, PRN, AUX, NUL, COM1-9, LPT1-9)")
+        return v, v.str.contains(ID_PATTERN), msg
     if k == "text":
         return c, c.str.len_chars() <= MAX_TEXT, f"text longer than {MAX_TEXT} characters"
     if k == "category":
@@ -199,7 +209,10 @@ def _slow_numbers(raw: pl.DataFrame, col: Column, values: pl.DataFrame) -> pl.Da
     if col.kind not in ("money", "money_nonneg", "score"):
         return values
     src = raw.get_column(col.key)
-    mask = values.get_column(col.key).is_null() & src.is_not_null() & src.str.strip_chars().str.contains(_EXP_RE)
+    mask = values.get_column(col.key).is_null() & src.is_not_null()
+    if not mask.any():              # every cell parsed (the usual case): no text scan
+        return values
+    mask = mask & src.str.strip_chars().str.contains(_EXP_RE)
     if not mask.any():
         return values
     scale = 100 if col.kind != "score" else SCORE_SCALE
@@ -341,6 +354,13 @@ def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool 
         for r, sh, t in bad.select("_row", "_sheet", "track").iter_rows():
             issues.append(InputIssue(roster_t.file, sh, r, roster_t.label("track"),
                                      f"track {t} does not belong to this rulebook ({'/'.join(tracks)})"))
+    # Ids that differ only by case name slips that overwrite each other on Windows (and macOS).
+    folded = roster.filter(pl.col("manager_id").str.to_lowercase().is_duplicated()
+                           & ~pl.col("manager_id").is_duplicated())
+    for r, sh, mid in folded.select("_row", "_sheet", "manager_id").iter_rows():
+        issues.append(InputIssue(roster_t.file, sh, r, roster_t.label("manager_id"),
+                                 f"工号 {mid} differs from another only by upper/lower case; their pay slips "
+                                 f"would overwrite each other on Windows: give them distinct ids"))
     late = roster.filter(pl.col("hire_date") > m_end)
     for r, sh, d in late.select("_row", "_sheet", "hire_date").iter_rows():
         issues.append(InputIssue(roster_t.file, sh, r, roster_t.label("hire_date"),

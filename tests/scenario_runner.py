@@ -18,6 +18,7 @@ from cm_payroll.rulebooks import module_for
 MONEY_KEYS = {
     "securities": {k for k, _, _ in module_for("securities").COMPONENTS} | {"net_income", "compliance_reserve",
                                                                            "carried_deficit"},
+    "rcc": {k for k, _, _ in module_for("rcc").COMPONENTS},     # `score` (百分考核得分) is not money
 }
 RENAME = {"compliance_reserve": "reserve", "carried_deficit": "deficit", "track": "track"}
 
@@ -73,7 +74,7 @@ def write_inputs(spec: dict, root: Path) -> list[str]:
 
 def _default_columns(stem: str) -> list[str]:
     from cm_payroll.rulebooks import module_for
-    for rb in ("securities",):
+    for rb in ("securities", "rcc"):
         for spec in module_for(rb).FILES:
             if spec.name == stem:
                 return [c.key for c in spec.columns if c.required]
@@ -108,6 +109,8 @@ def actual_value(row: dict, key: str, rules: str):
         return Decimal(row["rate"]) / 1_000_000
     if key == "annualized":
         return Decimal(row["annualized_x100"]) / 100
+    if key == "score" and rules == "rcc":           # 百分考核得分, reported rounded half-up to 2 decimals
+        return (Decimal(row["score_x100"]) / 100).quantize(Decimal("0.01"))
     return row[col]
 
 
@@ -138,17 +141,26 @@ def check_expectations(spec: dict, results: dict[str, pl.DataFrame]) -> list[str
                     problems.append(f"{month} {mid} {key}: expected {want!r}, got {got!r}")
     for month, items in (spec.get("exceptions") or {}).items():
         exc = results[f"exc:{str(month)}"]
-        got = sorted((r["manager_id"], r["type"]) for r in exc.iter_rows(named=True))
-        want = sorted((str(i["manager_id"]), i["type"]) for i in items or [])
+        got = sorted(((r["manager_id"], r["type"]) for r in exc.iter_rows(named=True)), key=_order)
+        want = sorted(((_mid(i["manager_id"]), i["type"]) for i in items or []), key=_order)
         if got != want:
             problems.append(f"{month} exceptions: expected {want}, got {got}")
     for month, items in (spec.get("exceptions_include") or {}).items():
         exc = results[f"exc:{str(month)}"]
         got = [(r["manager_id"], r["type"]) for r in exc.iter_rows(named=True)]
         for i in items or []:
-            if (str(i["manager_id"]), i["type"]) not in got:
-                problems.append(f"{month} exceptions: missing {(i['manager_id'], i['type'])}; got {sorted(got)}")
+            if (_mid(i["manager_id"]), i["type"]) not in got:
+                problems.append(f"{month} exceptions: missing {(i['manager_id'], i['type'])}; got {sorted(got, key=_order)}")
     return problems
+
+
+def _mid(v) -> str | None:
+    """An expected exception's manager_id; null for findings of no manager (rcc staffing, per branch)."""
+    return None if v is None else str(v)
+
+
+def _order(item: tuple) -> tuple:
+    return (item[0] is None, item[0] or "", item[1])
 
 
 def load_spec(path: Path) -> dict:

@@ -1,18 +1,32 @@
-"""The payroll summary and the exceptions report: one table per workbook, written with xlsxwriter."""
+"""The payroll summary and the exceptions report, written with xlsxwriter.
+
+Every table: header in row 1 (SPEC 5), column widths that fit Chinese text, frozen header (and the
+工号/姓名 columns), autofilter, numbers with thousands separators and two decimals, negative money in
+red, a totals row whose formulas carry their cached values (a reader that does not recalculate sees
+the same sums), A4 landscape print with the header row repeated on every page and the sign-off block
+(S-Art.32) below. The summary adds a chart sheet (gross pay by level and status) over a small data
+sheet; the exceptions report, sorted by type, adds a 汇总 sheet with the count of each type.
+All byte-for-byte deterministic (xlsx.py).
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 
 import polars as pl
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
 from cm_payroll.money import RATE_SCALE, SCORE_SCALE
 from cm_payroll.render.xlsx import (INT_FMT, MONEY_FMT, RATE_FMT, SCORE_FMT, col_width, new_workbook,
                                     number, text)
 
 SIGN_OFF = ("计算", "审核", "复核", "签批")     # S-Art.32: 计算、审核、复核、签批
+
+NUMERIC = ("money", "rate", "score", "x100", "int")
+HEADER_FILL = "#DDEBF7"
+NO_LEVEL = "(不分级别)"
 
 
 def _cell_value(kind: str, v):
@@ -29,75 +43,320 @@ def _cell_value(kind: str, v):
     return v
 
 
-def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
-                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None) -> bytes:
-    """A titled table (header row 1 as SPEC 5 says), a totals row with formulas and cached values,
-    frozen header, autofilter, A4 landscape, the sign-off block below."""
-    buf = io.BytesIO()
-    wb = new_workbook(buf, title)
-    ws = wb.add_worksheet(sheet)
-    f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                            "align": "center", "valign": "vcenter"})
-    fmts = {
-        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1}),
-        "rate": wb.add_format({"num_format": RATE_FMT, "border": 1}),
-        "score": wb.add_format({"num_format": "#,##0.####", "border": 1}),
-        "x100": wb.add_format({"num_format": SCORE_FMT, "border": 1}),
-        "int": wb.add_format({"num_format": INT_FMT, "border": 1}),
-        "text": wb.add_format({"border": 1}),
+def _display(kind: str, v) -> str:
+    """The text a cell shows (for column widths)."""
+    val = _cell_value(kind, v)
+    if val is None:
+        return ""
+    if kind in ("money", "x100"):
+        return f"-{-val:,.2f}" if val < 0 else f"{val:,.2f}"
+    if kind == "rate":
+        return f"{val * 100:.2f}%"
+    if kind == "score":
+        return f"{val:,}"
+    if kind == "int":
+        return f"{val:,}"
+    return str(val)
+
+
+def _formats(wb) -> dict:
+    f = {
+        "head": wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
+                               "align": "center", "valign": "vcenter"}),
+        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"}),
+        "rate": wb.add_format({"num_format": RATE_FMT, "border": 1, "valign": "top"}),
+        "score": wb.add_format({"num_format": "#,##0.####", "border": 1, "valign": "top"}),
+        "x100": wb.add_format({"num_format": SCORE_FMT, "border": 1, "valign": "top"}),
+        "int": wb.add_format({"num_format": INT_FMT, "border": 1, "valign": "top"}),
+        "text": wb.add_format({"border": 1, "valign": "top"}),
+        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "total_money": wb.add_format({"num_format": MONEY_FMT, "bold": True, "top": 2, "border": 1,
+                                      "bg_color": "#F2F2F2"}),
+        "total_int": wb.add_format({"num_format": INT_FMT, "bold": True, "top": 2, "border": 1,
+                                    "bg_color": "#F2F2F2"}),
+        "total_text": wb.add_format({"bold": True, "top": 2, "border": 1, "bg_color": "#F2F2F2"}),
+        "bold": wb.add_format({"bold": True}),
+        "link": wb.add_format({"border": 1, "font_color": "#0563C1", "underline": 1}),
     }
-    f_total_money = wb.add_format({"num_format": MONEY_FMT, "bold": True, "top": 2, "border": 1})
-    f_total_text = wb.add_format({"bold": True, "top": 2, "border": 1})
+    return f
+
+
+def _print_setup(ws, title: str, header_rows: int = 1) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)                      # A4
+    ws.repeat_rows(0, header_rows - 1)
+    ws.fit_to_pages(1, 0)                # one page wide, as many long as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+    ws.set_header("&C" + title.replace("&", "&&"))
+    ws.set_footer("&C第 &P 页,共 &N 页")
+
+
+def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tuple[str, str, str]],
+                 totals: bool, wrap_keys: Sequence[str] = (), freeze_cols: int = 0,
+                 max_width: int = 50) -> int:
+    """Header, rows, totals; returns the first free row after the table (totals row included)."""
     for j, (_, header, _) in enumerate(columns):
-        ws.write_string(0, j, header, f_head)
+        ws.write_string(0, j, header, fmts["head"])
     rows = frame.select([k for k, _, _ in columns]).rows()
     for i, row in enumerate(rows, start=1):
-        for j, ((_, _, kind), v) in enumerate(zip(columns, row)):
+        for j, ((key, _, kind), v) in enumerate(zip(columns, row)):
             val = _cell_value(kind, v)
+            fmt = fmts["wrap"] if key in wrap_keys else fmts.get(kind, fmts["text"])
             if val is None:
-                ws.write_blank(i, j, None, fmts.get(kind, fmts["text"]))
-            elif kind in ("money", "rate", "score", "x100", "int"):
-                ws.write_number(i, j, number(val), fmts[kind])
+                ws.write_blank(i, j, None, fmt)
+            elif kind in NUMERIC:
+                ws.write_number(i, j, number(val), fmt)
             else:
-                text(ws, i, j, val, fmts["text"])
+                text(ws, i, j, val, fmt)
     last = len(rows)
+    after = last + 1
     if totals:
         t = last + 1
-        ws.write_string(t, 0, "合计", f_total_text)
+        ws.write_string(t, 0, "合计", fmts["total_text"])
         for j in range(1, len(columns)):
-            ws.write_blank(t, j, None, f_total_text)
+            ws.write_blank(t, j, None, fmts["total_text"])
+        if len(columns) > 1 and columns[1][2] == "text":
+            # the number of rows, e.g. "57 人" under 姓名
+            rng = f"{xl_rowcol_to_cell(1, 0)}:{xl_rowcol_to_cell(max(last, 1), 0)}"
+            ws.write_formula(t, 1, f'=COUNTA({rng})&" 人"', fmts["total_text"], f"{last} 人")
         for j, (key, _, kind) in enumerate(columns):
             if kind != "money":
                 continue
             total = sum((v for v in frame.get_column(key).to_list() if v is not None), 0)
             rng = f"{xl_rowcol_to_cell(1, j)}:{xl_rowcol_to_cell(max(last, 1), j)}"
-            ws.write_formula(t, j, f"=SUM({rng})", f_total_money, number(Decimal(total) / 100))
-        after = t + 2
-    else:
-        after = last + 2
-    for n in notes or []:
-        ws.write_string(after, 0, n)
-        after += 1
-    if sign_off:
-        after += 1
-        f_sign = wb.add_format({"bold": True})
-        for k, label in enumerate(SIGN_OFF):
-            ws.write_string(after, k * 3, f"{label}:", f_sign)
-            ws.write_string(after, k * 3 + 1, "____________")
-        ws.write_string(after + 2, 0, "日期:")
-        ws.write_string(after + 2, 1, "____________")
-    # layout
+            ws.write_formula(t, j, f"=SUM({rng})", fmts["total_money"], number(Decimal(total) / 100))
+        after = t + 1
+    # layout: widths from what the cells show (CJK characters count double)
+    widths = {}
     for j, (key, header, kind) in enumerate(columns):
-        sample = [header] + [str(x) for x in frame.get_column(key).head(200).to_list() if x is not None]
-        width = col_width(sample, minimum=12 if kind == "money" else 6, maximum=50)
+        shown = [_display(kind, v) for v in frame.get_column(key).head(500).to_list()]
+        if totals and kind == "money":
+            shown.append(_display(kind, sum((v for v in frame.get_column(key).to_list() if v is not None), 0)))
+        head_w = col_width([header], minimum=4, maximum=max_width)
+        body_w = col_width(shown, minimum=6, maximum=max_width)
+        # a header of up to 7 Chinese characters on one line; a longer one wraps over two lines
+        # rather than widening a narrow number column
+        width = max(body_w, head_w if head_w <= 16 else (head_w + 1) // 2 + 2)
+        widths[key] = width
         ws.set_column(j, j, width)
-    ws.freeze_panes(1, 0)
+    ws.set_row(0, 33)                    # two lines of wrapped header
+    # rows whose wrapped text needs more than one line get the height for it (no reader auto-fits
+    # row heights on load reliably)
+    for key in wrap_keys:
+        if key not in widths:
+            continue
+        per_line = max(widths[key] - 1, 1)
+        for i, v in enumerate(frame.get_column(key).to_list(), start=1):
+            lines = -(-col_width([v or ""], minimum=0, maximum=10_000) // per_line) if v else 1
+            if lines > 1:
+                ws.set_row(i, 15 * min(lines, 10))
+    ws.freeze_panes(1, freeze_cols)
     ws.autofilter(0, 0, max(last, 1), len(columns) - 1)
-    ws.set_landscape()
-    ws.set_paper(9)                      # A4
-    ws.repeat_rows(0)
-    ws.fit_to_pages(1, 0)
-    ws.set_header(f"&C{title}")
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    return after
+
+
+def _sign_off(ws, fmts: dict, row: int, step: int = 3) -> None:
+    for k, label in enumerate(SIGN_OFF):
+        ws.write_string(row, k * step, f"{label}:", fmts["bold"])
+        ws.write_string(row, k * step + 1, "____________")
+    ws.write_string(row + 2, 0, "日期:", fmts["bold"])
+    ws.write_string(row + 2, 1, "____________")
+
+
+def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
+                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None) -> bytes:
+    """A one-sheet table (header row 1 as SPEC 5 says), a totals row with formulas and cached values,
+    frozen header, autofilter, A4 landscape, the sign-off block below."""
+    buf = io.BytesIO()
+    wb = new_workbook(buf, title)
+    ws = wb.add_worksheet(sheet)
+    fmts = _formats(wb)
+    after = _write_table(wb, ws, fmts, frame, columns, totals, freeze_cols=_id_columns(columns))
+    _footer(ws, fmts, after + 1, notes, sign_off)
+    _print_setup(ws, title)
     wb.close()
     return buf.getvalue()
+
+
+def _id_columns(columns: Sequence[tuple[str, str, str]]) -> int:
+    """Freeze 工号 (and 姓名) with the header so that a wide table scrolls under them."""
+    heads = [h for _, h, _ in columns[:2]]
+    return 2 if heads == ["工号", "姓名"] else (1 if heads[:1] == ["工号"] else 0)
+
+
+def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool) -> None:
+    for n in notes or []:
+        ws.write_string(row, 0, n)
+        row += 1
+    if sign_off:
+        _sign_off(ws, fmts, row + 1)
+
+
+# ------------------------------------------------------------------------------------------- summary
+
+def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
+                     gross_key: str = "gross_pay", sheet: str = "工资汇总",
+                     notes: list[str] | None = None, rank_key: str | None = None) -> bytes:
+    """The payroll summary (SPEC 5) plus a chart sheet 图表 of gross pay by level and status, drawn from
+    a small data sheet 图表数据 (levels × statuses, the sums as plain values). Levels
+    are ordered by the lowest `rank_key` value among their managers (the base salary: rank order)."""
+    buf = io.BytesIO()
+    wb = new_workbook(buf, title)
+    ws = wb.add_worksheet(sheet)
+    fmts = _formats(wb)
+    after = _write_table(wb, ws, fmts, frame, columns, True, freeze_cols=_id_columns(columns))
+    _footer(ws, fmts, after + 1, notes, True)
+    _print_setup(ws, title)
+    keys = [k for k, _, _ in columns]
+    heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
+    if gross_key in keys and "状态" in heads and frame.height:
+        _chart(wb, fmts, frame, gross_key, heads, rank_key)
+    ws.activate()
+    wb.close()
+    return buf.getvalue()
+
+
+def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
+    _, status_key = heads["状态"]
+    level = heads.get("级别")
+    f = frame.select(
+        (pl.col(level[1]).fill_null(NO_LEVEL) if level else pl.lit(NO_LEVEL)).alias("lvl"),
+        pl.col(status_key).fill_null("").alias("st"),
+        pl.col(gross_key).fill_null(0).alias("g"),
+        (pl.col(rank_key).fill_null(0) if rank_key in frame.columns else pl.lit(0)).alias("b"),
+    )
+    lv = f.group_by("lvl").agg(pl.col("b").min(), pl.len().alias("n")).sort(["b", "lvl"])
+    levels = lv.get_column("lvl").to_list()
+    st = f.group_by("st").agg(pl.len().alias("n")).sort(["n", "st"], descending=[True, False])
+    statuses = st.get_column("st").to_list()
+    sums = {(a, b): g for a, b, g in f.group_by(["lvl", "st"]).agg(pl.col("g").sum()).iter_rows()}
+
+    cs = wb.add_chartsheet("图表")              # the chart before its data in the sheet tabs
+    data = wb.add_worksheet("图表数据")
+    data.write_string(0, 0, "级别 \\ 状态", fmts["head"])
+    for c, s in enumerate(statuses, start=1):
+        data.write_string(0, c, s, fmts["head"])
+    data.write_string(0, len(statuses) + 1, "合计", fmts["head"])
+    # plain values, not formulas: a snapshot for the chart that survives any re-save of the workbook
+    for r, lvl in enumerate(levels, start=1):
+        data.write_string(r, 0, lvl, fmts["text"])
+        for c, s in enumerate(statuses, start=1):
+            data.write_number(r, c, number(Decimal(sums.get((lvl, s), 0)) / 100), fmts["money"])
+        row_total = sum(sums.get((lvl, s), 0) for s in statuses)
+        data.write_number(r, len(statuses) + 1, number(Decimal(row_total) / 100), fmts["money"])
+    data.set_column(0, 0, col_width(levels + ["级别 \\ 状态"], minimum=10))
+    data.set_column(1, len(statuses) + 1, max(14, *(col_width([s]) for s in statuses)))
+    data.freeze_panes(1, 1)
+    data.set_landscape()
+    data.set_paper(9)
+
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+    for c, s in enumerate(statuses, start=1):
+        chart.add_series({
+            "name": ["图表数据", 0, c],
+            "categories": ["图表数据", 1, 0, len(levels), 0],
+            "values": ["图表数据", 1, c, len(levels), c],
+            "gap": 60,
+        })
+    chart.set_title({"name": "应发合计:按级别与状态(元)", "name_font": {"size": 13}})
+    chart.set_x_axis({"name": "级别"})
+    chart.set_y_axis({"name": "元", "num_format": "#,##0", "major_gridlines": {"visible": True}})
+    chart.set_legend({"position": "bottom"})
+    cs.set_chart(chart)
+    cs.set_landscape()
+    cs.set_paper(9)
+
+
+# ------------------------------------------------------------------------------------------- exceptions
+
+def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
+                      types: Sequence[tuple[str, str, str]], sheet: str = "例外事项",
+                      type_key: str = "type", approval_key: str = "approval_zh",
+                      amount_key: str = "amount") -> bytes:
+    """The exceptions report: rows grouped by type (the frame comes sorted by type), and a second
+    sheet 汇总 counting every type of the rulebook [(code, label, article)], zero counts included, with
+    COUNTIF/SUMIF formulas over the first sheet (cached values written) and a link to each group."""
+    buf = io.BytesIO()
+    wb = new_workbook(buf, title)
+    ws = wb.add_worksheet(sheet)
+    fmts = _formats(wb)
+    wrap = [k for k, h, _ in columns if h == "说明"]
+    after = _write_table(wb, ws, fmts, frame, columns, False, wrap_keys=wrap,
+                         freeze_cols=_id_columns(columns), max_width=60)
+    _footer(ws, fmts, after + 1, None, True)
+    _print_setup(ws, title)
+
+    keys = [k for k, _, _ in columns]
+    n = frame.height
+    codes = frame.get_column(type_key).to_list() if type_key in keys else []
+    first_row = {}
+    for i, c in enumerate(codes, start=1):
+        first_row.setdefault(c, i)
+    src = quote_sheetname(sheet)
+
+    def rng(key: str) -> str:
+        col = xl_col_to_name(keys.index(key))
+        return f"{src}!${col}$2:${col}${max(n, 1) + 1}"
+
+    cs = wb.add_worksheet("汇总")
+    heads = ["类型", "类型代码", "条款", "件数", "需审批", "金额影响合计", "明细"]
+    for j, h in enumerate(heads):
+        cs.write_string(0, j, h, fmts["head"])
+    amounts = frame.group_by(type_key).agg(pl.col(amount_key).fill_null(0).sum()) if amount_key in keys \
+        else pl.DataFrame({type_key: [], amount_key: []})
+    amount_of = dict(amounts.iter_rows())
+    approvals = {}
+    if approval_key in keys:
+        for c, a in frame.select(type_key, approval_key).iter_rows():
+            approvals[c] = approvals.get(c, 0) + (a == "是")
+    count_of = {c: codes.count(c) for c in set(codes)}
+    known = [t[0] for t in types]
+    all_types = list(types) + [(c, c, "") for c in sorted(set(codes) - set(known))]
+    r = 0
+    for r, (code, label, article) in enumerate(all_types, start=1):
+        cs.write_string(r, 0, label, fmts["text"])
+        cs.write_string(r, 1, code, fmts["text"])
+        text(cs, r, 2, article, fmts["text"])
+        code_ref = xl_rowcol_to_cell(r, 1, col_abs=True)
+        cs.write_formula(r, 3, f"=COUNTIF({rng(type_key)},{code_ref})" if type_key in keys else "=0",
+                         fmts["int"], count_of.get(code, 0))
+        if approval_key in keys:
+            cs.write_formula(r, 4, f'=COUNTIFS({rng(type_key)},{code_ref},{rng(approval_key)},"是")',
+                             fmts["int"], approvals.get(code, 0))
+        else:
+            cs.write_blank(r, 4, None, fmts["int"])
+        if amount_key in keys:
+            cs.write_formula(r, 5, f"=SUMIF({rng(type_key)},{code_ref},{rng(amount_key)})", fmts["money"],
+                             number(Decimal(amount_of.get(code, 0) or 0) / 100))
+        else:
+            cs.write_blank(r, 5, None, fmts["money"])
+        if code in first_row:
+            cs.write_url(r, 6, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
+                         string=f"第 {first_row[code] + 1} 行起", tip=f"{label}:{count_of[code]} 件")
+        else:
+            cs.write_blank(r, 6, None, fmts["text"])
+    t = r + 1
+    cs.write_string(t, 0, "合计", fmts["total_text"])
+    cs.write_blank(t, 1, None, fmts["total_text"])
+    cs.write_blank(t, 2, None, fmts["total_text"])
+    cs.write_formula(t, 3, f"=SUM(D2:D{t})", fmts["total_int"], n)
+    cs.write_formula(t, 4, f"=SUM(E2:E{t})", fmts["total_int"], sum(approvals.values()))
+    cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"],
+                     number(Decimal(sum(v or 0 for v in amount_of.values())) / 100))
+    cs.write_blank(t, 6, None, fmts["total_text"])
+    cs.set_column(0, 0, col_width([t[1] for t in all_types] + ["类型"], minimum=10))
+    cs.set_column(1, 1, col_width([t[0] for t in all_types], minimum=10))
+    cs.set_column(2, 2, col_width([t[2] for t in all_types], minimum=10))
+    cs.set_column(3, 4, 9)
+    cs.set_column(5, 5, 16)
+    cs.set_column(6, 6, 12)
+    cs.set_row(0, 22)
+    cs.freeze_panes(1, 0)
+    cs.autofilter(0, 0, t - 1, len(heads) - 1)
+    _print_setup(cs, f"{title} 汇总")
+    ws.activate()
+    wb.close()
+    return buf.getvalue()
+
+
+__all__ = ["SIGN_OFF", "exceptions_report", "summary_workbook", "table_workbook"]

@@ -1,0 +1,114 @@
+"""The command line's own messages in Chinese and English (`--lang zh|en`).
+
+Only what cli.py itself prints is here (headings, the summary lines, progress stage names, a few
+errors of its own); messages raised by the library (input errors naming file/sheet/row/column, refusals)
+stay as they are. The language is, first found: `--lang`, the environment variable CM_PAYROLL_LANG,
+the locale (LC_ALL, LC_MESSAGES, LANG: zh_* → zh), else English.
+"""
+
+from __future__ import annotations
+
+import os
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # run summary
+    "table.title": {"en": "cm-payroll — {rulebook}", "zh": "cm-payroll — {rulebook}"},
+    "col.month": {"en": "month", "zh": "月份"},
+    "col.version": {"en": "version", "zh": "版本"},
+    "col.managers": {"en": "managers", "zh": "人数"},
+    "col.exceptions": {"en": "exceptions", "zh": "例外事项"},
+    "col.gross": {"en": "gross pay (元)", "zh": "应发合计(元)"},
+    "col.folder": {"en": "folder", "zh": "目录"},
+    "out.summary": {"en": "payroll summary: {path}", "zh": "工资汇总表:  {path}"},
+    "out.slips": {"en": "pay slips:       {path}/", "zh": "薪酬单:      {path}/"},
+    "out.exceptions": {"en": "exceptions:      {path}", "zh": "例外事项报告:{path}"},
+    "out.passwords": {"en": "slip passwords:  {path}  (keep apart from the slips)",
+                      "zh": "薪酬单密码表:{path}(请与薪酬单分开保管)"},
+    # errors
+    "err.input": {"en": "{n} input error(s){where}; nothing was written.",
+                  "zh": "输入文件有 {n} 处错误{where};未写出任何文件。"},
+    "err.input.where": {"en": " in {month}", "zh": "({month})"},
+    "err.input.fix": {"en": "Fix them and run again:", "zh": "请改正后重新运行:"},
+    "err.more": {"en": "… and {n} more (use --json for all)", "zh": "…… 另有 {n} 处(用 --json 查看全部)"},
+    "err.error": {"en": "error:", "zh": "错误:"},
+    "err.interrupted": {"en": "interrupted; nothing was committed", "zh": "已中断;未提交任何结果"},
+    # progress stages
+    "stage.load": {"en": "loading and validating", "zh": "读取并校验输入"},
+    "stage.rules": {"en": "applying the rules", "zh": "计算薪酬"},
+    "stage.write": {"en": "writing outputs", "zh": "写出报表"},
+    "stage.slips": {"en": "pay slips", "zh": "薪酬单"},
+    "stage.commit": {"en": "committing the ledger", "zh": "提交台账"},
+    "stage.compute": {"en": "computing", "zh": "逐月计算"},
+    # validate
+    "validate.ok": {"en": "ok  {file}  ({rows} rows)", "zh": "通过  {file}({rows} 行)"},
+    "validate.warning": {"en": "warning: {message}", "zh": "警告:{message}"},
+    # init
+    "init.done": {"en": "scaffolded a branch in {dir}: {months} month folders, {rules}, {readme}",
+                  "zh": "已在 {dir} 建立营业部目录:{months} 个月份文件夹、{rules}、{readme}"},
+    "init.next": {"en": "next: put the month's exports into {first}/ and run\n  cm-payroll month {month} "
+                        "--input {dir} --output {dir}/out --rules {rules}",
+                  "zh": "下一步:把当月导出的文件放入 {first}/,然后运行\n  cm-payroll month {month} "
+                        "--input {dir} --output {dir}/out --rules {rules}"},
+    "init.exists": {"en": "{path} already exists; use --force to overwrite the scaffold's files "
+                          "(month folders and their files are never touched)",
+                    "zh": "{path} 已存在;如需覆盖模板文件请加 --force(月份文件夹及其中文件不会被改动)"},
+    # help rules
+    "rules.title": {"en": "{title} — parameters in force in {month} ({source})",
+                    "zh": "{title} — {month} 适用的参数({source})"},
+    "rules.col.name": {"en": "parameter", "zh": "参数"},
+    "rules.col.article": {"en": "article", "zh": "条款"},
+    "rules.col.origin": {"en": "origin", "zh": "来源"},
+    "rules.col.from": {"en": "in force from", "zh": "生效月份"},
+    "rules.col.value": {"en": "value", "zh": "取值"},
+    "rules.col.description": {"en": "description", "zh": "说明"},
+    "rules.origin.S": {"en": "S seed", "zh": "S 原文"},
+    "rules.origin.D": {"en": "D default", "zh": "D 默认"},
+    "rules.footer": {"en": "S = the number is in the regulation; D = our default where the regulation is "
+                           "silent. Edit a copy of {path} and pass --rules FILE.",
+                     "zh": "S = 细则原文中的数值;D = 细则未规定时的默认值。复制并修改 {path},运行时加 "
+                           "--rules 文件路径。"},
+    "rules.exceptions": {"en": "exception types", "zh": "例外事项类型"},
+    "rules.col.code": {"en": "code", "zh": "代码"},
+    "rules.col.label": {"en": "label", "zh": "名称"},
+    "rules.col.approval": {"en": "approval", "zh": "需审批"},
+    "yes": {"en": "yes", "zh": "是"},
+    "no": {"en": "no", "zh": "否"},
+}
+
+_current: str | None = None
+
+
+def default_lang(environ: dict | None = None) -> str:
+    env = os.environ if environ is None else environ
+    explicit = env.get("CM_PAYROLL_LANG", "").strip().lower()
+    if explicit in LANGS:
+        return explicit
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def set_lang(lang: str | None) -> str:
+    """Set the language for this process (None: the default); returns it."""
+    global _current
+    if lang is not None and lang not in LANGS:
+        raise ValueError(f"--lang {lang!r}: choose zh or en")
+    _current = lang or default_lang()
+    return _current
+
+
+def lang() -> str:
+    return _current or default_lang()
+
+
+def t(key: str, **kw) -> str:
+    entry = MESSAGES[key]
+    text = entry.get(lang()) or entry["en"]
+    return text.format(**kw) if kw else text
+
+
+__all__ = ["LANGS", "MESSAGES", "default_lang", "lang", "set_lang", "t"]

@@ -1,0 +1,318 @@
+"""HTML and PDF pay slips from Jinja2 templates (`templates/slip.html.j2` + `slip.css`).
+
+Templates are looked up, first match wins, in:
+    1. the folder given with `--templates DIR`;
+    2. `<input>/templates/` when it exists (a branch's own copy, as `cm-payroll init` lays it out);
+    3. the built-in templates shipped with the package (the repository's top-level `templates/`,
+       reached through the `cm_payroll/templates` link and shipped in the wheel as package data).
+A branch can so replace `slip.html.j2` or only `slip.css` without touching code.
+
+PDF is rendered by WeasyPrint with Noto Sans CJK (Debian's fonts-noto-cjk). Both formats are
+byte-for-byte deterministic: no dates but the fixed one in the document's metadata, no random ids
+(the PDF /ID is WeasyPrint's/pydyf's md5 of the content).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+from cm_payroll.errors import UsageError
+from cm_payroll.render import protect as protect_mod
+from cm_payroll.render import slips as xlsx_slips
+from cm_payroll.render.slips import Slip
+from cm_payroll.render.tables import SIGN_OFF
+from cm_payroll.render.xlsx import FIXED_TIME
+
+SLIP_TEMPLATE = "slip.html.j2"
+FORMATS = ("xlsx", "html", "pdf")
+PDF_POOL_MIN_SLIPS = 24
+FIXED_DATE = FIXED_TIME.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def builtin_templates() -> Path:
+    """The templates shipped with the package; in a source checkout, the top-level `templates/`."""
+    p = Path(str(resources.files("cm_payroll") / "templates"))
+    if (p / SLIP_TEMPLATE).is_file():
+        return p
+    repo = Path(__file__).resolve().parents[2] / "templates"
+    if (repo / SLIP_TEMPLATE).is_file():
+        return repo
+    raise UsageError("the built-in slip templates are missing from this installation "
+                     f"(looked in {p} and {repo}); pass --templates DIR")
+
+
+def template_search_path(templates: Path | None = None, input_dir: Path | None = None) -> list[Path]:
+    path: list[Path] = []
+    if templates is not None:
+        templates = Path(templates)
+        if not templates.is_dir():
+            raise UsageError(f"--templates {templates}: no such folder")
+        path.append(templates)
+    if input_dir is not None and (Path(input_dir) / "templates").is_dir():
+        path.append(Path(input_dir) / "templates")
+    path.append(builtin_templates())
+    return path
+
+
+def parse_formats(spec: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """`xlsx,html,pdf` → the formats in canonical order; unknown names are a usage error."""
+    if spec is None:
+        return ("xlsx",)
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    names = {s.strip().lower() for s in items if s.strip()}
+    unknown = sorted(names - set(FORMATS))
+    if unknown or not names:
+        raise UsageError(f"--format {','.join(items)}: choose one or more of {','.join(FORMATS)} "
+                         f"(comma separated)")
+    return tuple(f for f in FORMATS if f in names)
+
+
+def money(fen: int | None) -> str:
+    if fen is None:
+        return ""
+    d = Decimal(fen) / 100
+    return f"{d:,.2f}"
+
+
+def month_label(month: str) -> str:
+    y, m = month.split("-")
+    return f"{int(y)}年{int(m)}月"
+
+
+@dataclass
+class SlipDocuments:
+    """Renders slips of one month as HTML and PDF. One instance per month (it caches the Jinja2
+    environment and WeasyPrint's font configuration)."""
+    month: str                                 # YYYY-MM
+    rulebook_title: str = ""
+    firm: str = ""
+    search_path: list[Path] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.search_path:
+            self.search_path = template_search_path()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            autoescape=jinja2.select_autoescape(["html", "j2", "htm", "xml"], default=True),
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+            trim_blocks=False, lstrip_blocks=False)
+        self.env.filters["money"] = money
+        try:
+            self.template = self.env.get_template(SLIP_TEMPLATE)
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"slip template: {exc}") from exc
+        self._pdf_base = str(Path(self.template.filename or self.search_path[0]).parent) + "/"
+
+    def html(self, slip: Slip) -> str:
+        facts = dict(slip.facts)
+        branch = getattr(slip, "branch", "") or facts.get("营业部", "")
+        try:
+            return self.template.render(
+                slip=slip, month=self.month, month_label=month_label(self.month), branch=branch,
+                firm=self.firm, rulebook_title=self.rulebook_title, sign_off=SIGN_OFF,
+                fixed_date=FIXED_DATE, fact=lambda label: facts.get(label, ""))
+        except jinja2.TemplateError as exc:
+            raise UsageError(f"slip template {self.template.filename}: {exc}") from exc
+
+    def pdf(self, html: str) -> bytes:
+        return _render_pdf(html, self._pdf_base)
+
+    def pdfs(self, htmls: list[str]) -> Iterator[bytes]:
+        """The PDFs of many slips, in order; in worker processes when there are many."""
+        workers = pdf_workers(len(htmls))
+        if workers <= 1:
+            for h in htmls:
+                yield self.pdf(h)
+            return
+        _weasyprint()
+        yield from _pdfs_in_workers(htmls, self._pdf_base, workers)
+
+
+Progress = Callable[[str, str, int, int], None]      # (stage, month, done, total)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How a run writes its slips: formats, where the templates are, protection."""
+    formats: tuple[str, ...] = ("xlsx",)
+    search_path: tuple[Path, ...] = ()               # empty: built-in templates only
+    protection: protect_mod.Protection | None = field(default=None, repr=False)
+    progress: Progress | None = field(default=None, compare=False, repr=False)
+
+
+def make_options(formats=None, templates: Path | None = None, input_dir: Path | None = None,
+                 protect: bool = False, rulebook_raw: dict | None = None,
+                 progress: Progress | None = None) -> RenderOptions:
+    """Check the slip options of a run before anything is computed (usage errors, exit 2)."""
+    fmts = parse_formats(formats)
+    if protect and "html" in fmts:
+        raise UsageError("--protect-slips cannot protect HTML slips (a browser opens them without a "
+                         "password); use --format xlsx,pdf")
+    search: tuple[Path, ...] = ()
+    if "html" in fmts or "pdf" in fmts or templates is not None:
+        search = tuple(template_search_path(templates, input_dir))
+    protection = protect_mod.from_rulebook(rulebook_raw or {}) if protect else None
+    if "pdf" in fmts:
+        _weasyprint()
+    return RenderOptions(fmts, search, protection, progress)
+
+
+def write_slips(slips: Iterable[Slip], month: str, put: Callable[[str, bytes], None],
+                options: RenderOptions | None = None, rulebook_title: str = "") -> int:
+    """Every slip of a month in every requested format through `put(relative path, bytes)`: slips/<id>.xlsx,
+    .html, .pdf, and with protection the password list (outside slips/). Returns the number of slips.
+    PDFs are rendered in worker processes when there are many (pdf_workers())."""
+    options = options or RenderOptions()
+    slips = list(slips)
+    stems = [xlsx_slips.slip_filename(s.manager_id)[: -len(".xlsx")] for s in slips]
+    htmls: list[str] = []
+    pdfs: Iterator[bytes] = iter(())
+    docs = None
+    if "html" in options.formats or "pdf" in options.formats:
+        docs = SlipDocuments(month, rulebook_title=rulebook_title, search_path=list(options.search_path))
+        htmls = [docs.html(s) for s in slips]
+        if "pdf" in options.formats:
+            pdfs = docs.pdfs(htmls)
+    prot = options.protection
+    passwords = []
+    for i, (slip, stem) in enumerate(zip(slips, stems)):
+        if "xlsx" in options.formats:
+            data = xlsx_slips.slip_workbook(slip)
+            put(f"slips/{stem}.xlsx", prot.encrypt("xlsx", data, slip.manager_id) if prot else data)
+        if "html" in options.formats:
+            put(f"slips/{stem}.html", htmls[i].encode("utf-8"))
+        if "pdf" in options.formats:
+            data = next(pdfs)
+            put(f"slips/{stem}.pdf", prot.encrypt("pdf", data, slip.manager_id) if prot else data)
+        if prot:
+            facts = dict(slip.facts)
+            passwords.append((slip.manager_id, facts.get("姓名", ""), facts.get("营业部", ""),
+                              prot.password(slip.manager_id)))
+        if options.progress:
+            options.progress("slips", month, i + 1, len(slips))
+    if prot:
+        put(prot.password_list, protect_mod.password_list(passwords))
+    return len(slips)
+
+
+def pdf_workers(n_slips: int) -> int:
+    """Worker processes for PDF rendering: CM_PAYROLL_PDF_WORKERS, else one per core when there are
+    enough slips to repay the start of a worker (≈ 1.5 s: it imports WeasyPrint, ≈ 4 slips)."""
+    env = os.environ.get("CM_PAYROLL_PDF_WORKERS", "").strip()
+    if env:
+        try:
+            return max(1, min(int(env), 32))
+        except ValueError:
+            raise UsageError(f"CM_PAYROLL_PDF_WORKERS={env!r}: a number of processes") from None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if n_slips < PDF_POOL_MIN_SLIPS else max(1, min(cores, 8))
+
+
+def _pdfs_in_workers(htmls: list[str], base_url: str, workers: int) -> Iterator[bytes]:
+    """PDFs rendered by `workers` fresh interpreters (`python -m cm_payroll.render.documents`), not
+    multiprocessing children (those re-import the caller's __main__; a fork would inherit Polars'
+    threads). Slip k goes to worker k % workers; reading the answers round-robin keeps the order."""
+    workers = max(1, min(workers, len(htmls)))
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])          # the folder holding cm_payroll/
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    procs = [subprocess.Popen([sys.executable, "-m", "cm_payroll.render.documents"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env) for _ in range(workers)]
+    try:
+        for k, proc in enumerate(procs):
+            proc.stdin.write(pickle.dumps((base_url, htmls[k::workers]), protocol=pickle.HIGHEST_PROTOCOL))
+            proc.stdin.close()
+        for k in range(len(htmls)):
+            answer = _receive(procs[k % workers].stdout)
+            if isinstance(answer, BaseException):
+                raise answer
+            yield answer
+        for proc in procs:
+            if proc.wait() != 0:
+                raise RuntimeError(f"a PDF worker exited with status {proc.returncode}")
+    except EOFError:
+        codes = [proc.wait() for proc in procs]
+        raise RuntimeError(f"a PDF worker died (exit statuses {codes}); see its message above") from None
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _send(out, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(len(data).to_bytes(8, "little") + data)
+    out.flush()
+
+
+def _receive(stream):
+    def exact(n: int) -> bytes:
+        parts, got = [], 0
+        while got < n:
+            b = stream.read(n - got)
+            if not b:
+                raise EOFError("a PDF worker closed its output early")
+            parts.append(b)
+            got += len(b)
+        return b"".join(parts)
+    return pickle.loads(exact(int.from_bytes(exact(8), "little")))
+
+
+def _worker_main() -> None:
+    """In a worker: read (base_url, [html, …]) from stdin, answer each page's PDF bytes (or the
+    exception that stopped it) on a private copy of stdout, in order."""
+    base_url, htmls = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)                         # stray prints of any library go to stderr
+    sys.stdout = sys.stderr
+    for h in htmls:
+        try:
+            pdf = _render_pdf(h, base_url)
+        except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
+            _send(out, exc)
+            raise
+        _send(out, pdf)
+
+
+_FONT_CONFIG = None
+
+
+def _render_pdf(html: str, base_url: str) -> bytes:
+    global _FONT_CONFIG
+    weasyprint = _weasyprint()
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+        _FONT_CONFIG = FontConfiguration()
+    doc = weasyprint.HTML(string=html, base_url=base_url).render(font_config=_FONT_CONFIG)
+    return doc.write_pdf()
+
+
+@functools.cache
+def _weasyprint():
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:      # OSError: Pango missing from the system
+        raise UsageError(f"--format pdf needs WeasyPrint and Pango: {exc}") from exc
+    return weasyprint
+
+
+__all__ = ["FORMATS", "RenderOptions", "SlipDocuments", "builtin_templates", "make_options", "money",
+           "parse_formats", "template_search_path", "write_slips"]
+
+
+if __name__ == "__main__":
+    _worker_main()

@@ -1,0 +1,21 @@
+"""Rural credit co-op rulebook (documents 2 and 3: 客户经理规范细则 R-Art., 钟祥市农村信用社客户经理制
+实施办法 Z-Art.; SPEC section 4, decisions 19–24, 28).
+
+Where things are:
+    inputs.py       SPEC 2 files (deposits, loans, targets, visits, conduct, management + common)
+    params.py       rulebook.toml → exact integers            employment.py  roster ⨝ ledger state
+    deposits.py     Z-Art.11, 19 deposit reward/penalty      interest.py    Z-Art.12, 19, 20
+    overdue.py      Z-Art.19(3) once-per-loan penalty        assessment.py  Z-Art.16 100-point score
+    management.py   R-Art.41 quarterly management wage       wages.py       R-Art.4 base, adjustments
+    compliance_checks.py  R-Art.2 staffing, R-Art.11 visits, Z-Art.10 guarantee & 当年收回
+    month.py        one month, in order                      present.py     summary and slips
+"""
+
+from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, empty_state
+from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
+from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
+from cm_payroll.rulebooks.rcc.params import build as build_params
+from cm_payroll.rulebooks.rcc.present import slips, summary
+
+__all__ = ["COMPONENTS", "FILES", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "build_params",
+           "check_month", "compute_month", "empty_state", "slips", "summary"]

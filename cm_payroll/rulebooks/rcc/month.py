@@ -1,0 +1,232 @@
+"""One rcc month, rule by rule, over all credit managers at once (SPEC 4, decisions 19–24, 28).
+
+Order: roster ⨝ ledger → events → targets, deposits, loans, conduct → deposit reward/penalty
+(Z-Art.19) → interest reward/penalty (Z-Art.19, 20) → overdue penalty once per loan (Z-Art.19(3)) →
+100-point score and performance wage (Z-Art.16, R-Art.41) → quarterly management wage (R-Art.41) →
+base wage (R-Art.4) → adjustments, corrections, payment status → component overrides → gross →
+compliance checks (R-Art.2, R-Art.11, Z-Art.10) → exceptions, state, aux frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from cm_payroll.context import MonthContext, MonthResult
+from cm_payroll.errors import InputErrors, InputIssue
+from cm_payroll.months import fmt_month
+from cm_payroll.rulebooks import common
+from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
+                                      wages)
+from cm_payroll.rulebooks.rcc.employment import join_roster, next_state
+from cm_payroll.rulebooks.rcc.params import Params, build
+from cm_payroll.rulebooks.securities import overrides as shared_overrides
+from cm_payroll.rulebooks.securities.events import with_events
+from cm_payroll.schema import EVENT_LABELS, norm_value
+from cm_payroll.validate import MonthInputs
+
+# (key, Chinese header, article) — the slip and summary order; gross_pay last.
+COMPONENTS: tuple[tuple[str, str, str], ...] = (
+    ("base_wage", "岗位责任工资", "R-Art.4"),
+    ("performance_wage", "业绩工资", "Z-Art.16, R-Art.41"),
+    ("deposit_reward", "存款奖罚", "Z-Art.11, Z-Art.19"),
+    ("interest_reward", "收息奖罚", "Z-Art.12, Z-Art.19, Z-Art.20"),
+    ("overdue_penalty", "逾期贷款罚款", "Z-Art.19(3)"),
+    ("management_wage", "管理考核工资", "R-Art.41"),
+    ("other_reward", "其他奖励", "Z-Art.21"),
+    ("correction", "补发/追回", "SPEC 6"),
+    ("gross_pay", "应发合计", "R-Art.4"),
+)
+COMPONENT_KEYS = tuple(k for k, _, _ in COMPONENTS if k != "gross_pay")
+COMPONENT_LABELS = {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}
+
+# The per-manager figures of the summary besides the components: (key, header, kind).
+SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("score_x100", "百分考核得分", "x100"),
+)
+
+# Events that only the securities rulebook knows (decision 28: ignored with an input_warning).
+SECURITIES_ONLY_EVENTS = ("compliance_violation", "transfer_request", "convert_to_advisor")
+
+# Override fields of the securities rulebook that have no meaning for credit managers.
+_NOT_RCC_FIELDS = {norm_value(x) for x in ("status", "状态", "level", "级别", "convert_to_advisor", "转理财类")}
+
+AUX_CHARGED = "charged_loans"
+AUX_VISITS = "visits"
+
+
+def _params(ctx: MonthContext) -> Params:
+    return build(ctx.params)
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+def _overrides(inputs: MonthInputs, tracks: dict[str, str]):
+    """Component overrides only (decision 25): status/level/convert_to_advisor are input errors in an
+    rcc run; the rest is the shared parser (approval_ref required, one per manager and field)."""
+    table = inputs.tables["overrides"]
+    frame = table.frame
+    norm = pl.col("field").str.normalize("NFKC").str.strip_chars().str.to_lowercase()
+    bad = frame.filter(norm.is_in(sorted(_NOT_RCC_FIELDS)).fill_null(False))
+    issues = [InputIssue(table.file or "overrides", sh, r, table.label("field"),
+                         f"override field {f!r} does not apply to credit managers (rcc has no status, level "
+                         f"or conversion); use a component: {', '.join(COMPONENT_KEYS)}")
+              for r, sh, f in bad.select("_row", "_sheet", "field").iter_rows()]
+    rest = dataclasses.replace(table, frame=frame.filter(~pl.col("_row").is_in(bad.get_column("_row").implode())))
+    wide, long, more = shared_overrides.parse(rest, COMPONENT_LABELS, {}, tracks)
+    return wide, long, issues + more
+
+
+def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
+    """Rule-specific input errors: decisions 19 and 28 (targets), 25/26 (overrides)."""
+    issues: list[InputIssue] = []
+    roster = inputs["roster"]
+    t = inputs.tables["targets"]
+    # decision 28: every credit manager needs a targets row
+    missing = roster.join(t.frame.select("manager_id"), on="manager_id", how="anti").sort("_row")
+    for mid, r in missing.select("manager_id", "_row").iter_rows():
+        issues.append(InputIssue(t.file or "targets.xlsx", t.sheet, None, t.label("manager_id"),
+                                 f"credit manager {mid} (roster row {r}) has no targets row; every credit "
+                                 f"manager needs one with an interest target (decision 28)"))
+    # decision 19: a zero deposit_target_avg is an input error (it divides in the score)
+    zero = t.frame.filter(pl.col("deposit_target_avg") == 0)
+    for r, sh, mid in zero.select("_row", "_sheet", "manager_id").iter_rows():
+        issues.append(InputIssue(t.file or "targets", sh, r, t.label("deposit_target_avg"),
+                                 f"deposit_target_avg of {mid} is 0; it must be positive or blank for the "
+                                 f"default (decision 19)"))
+    tracks = dict(roster.select("manager_id", "track").iter_rows())
+    issues += _overrides(inputs, tracks)[2]
+    return issues
+
+
+# ------------------------------------------------------------------------------------------ compute
+
+def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
+    p = _params(ctx)
+    m = ctx.month
+    roster_t = inputs.tables["roster"]
+    df, issues, warn_employment = join_roster(inputs["roster"], state, m, ctx.first_month, roster_t.file,
+                                              roster_t.label("hire_date"))
+    if issues:
+        raise InputErrors(issues)
+    df = df.with_columns(pl.col("dedicated_collection").fill_null(False))
+    df = with_events(df, inputs["events"])
+    tracks = dict(df.select("manager_id", "track_eff").iter_rows())
+    ov, ov_long, _ = _overrides(inputs, tracks)
+    df = df.join(ov, on="manager_id", how="left")
+
+    charged = ctx.aux.get(AUX_CHARGED, overdue.empty_charged())
+    history = ctx.aux.get(AUX_VISITS, compliance_checks.empty_visits())
+
+    # the month's facts per manager
+    facts = overdue.loan_facts(inputs["loans"], m, charged, p)
+    df = deposits.with_targets(df, inputs["targets"], p)
+    df = deposits.with_deposits(df, inputs["deposits"])
+    df = overdue.per_manager(df, facts)
+    df = assessment.with_conduct(df, inputs["conduct"], inputs.tables["conduct"].present)
+    limits = assessment.exact_limits(df, p)
+    if limits:
+        raise InputErrors(limits)
+
+    # the rules, in the order of SPEC 4
+    df = deposits.deposit_reward(df, p)
+    df = interest.interest_reward(df, p)
+    df = assessment.score(df, p)
+    df = assessment.performance_wage(df, p)
+    df = management.management_wage(df, inputs["management"], inputs.tables["management"].present, m, p)
+    df = wages.base_wage(df, p)
+    df = df.with_columns(pl.lit("active").alias("status"))       # credit managers have no status machine
+    df = wages.adjustments(df, inputs["adjustments"])
+    df = common.with_corrections(df, ctx)
+    df = wages.payment_status(df)
+    df = common.apply_component_overrides(df, COMPONENT_KEYS)       # decision 26, then gross
+    df = df.sort("manager_id")
+
+    new_charged = overdue.charged_after(facts, charged, m)
+    new_history = compliance_checks.visit_history(history, inputs["visits"], m)
+    warnings = _warnings(inputs, df, m, p, warn_employment)
+    exceptions = _exceptions(df, facts, new_history, state, m, p, ctx, warnings, ov_long)
+    return MonthResult(pay=_pay_frame(df), exceptions=exceptions, state=next_state(df, state, m),
+                       aux={AUX_CHARGED: new_charged, AUX_VISITS: new_history})
+
+
+PAY_COLUMNS = (
+    "manager_id", "name", "branch", "track_eff", "status", "payment_status", "hire_date_eff", "tenure",
+    "employment_month", "dedicated_collection",
+    "deposit_avg", "deposit_accum", "deposit_target_avg", "deposit_target_accum", "deposits_missing",
+    "deposit_avg_met", "deposit_accum_met",
+    "interest_collected", "interest_target", "interest_excess", "interest_blocked_dedicated",
+    "interest_blocked_overdue",
+    "loans", "loans_overdue", "overdue_this_year", "overdue_new", "overdue_new_outstanding",
+    "due_sum", "recovered_sum", "conduct_file", "conduct_missing", "conduct_units",
+    "points_deposits_x100", "points_recovery_x100", "points_interest_x100", "points_conduct_x100",
+    "score_x100", "performance_wage_calc",
+    "management_counted", "management_missing", "management_units",
+    "other_reward_input", "adjustment_correction", "rerun_correction", "ev_fraud", "ev_leave", "resigned",
+    "ev_terminated",
+)
+
+
+def _pay_frame(df: pl.DataFrame) -> pl.DataFrame:
+    cols = list(PAY_COLUMNS) + [k for k, _, _ in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
+    return df.select(cols).rename({"track_eff": "track", "hire_date_eff": "hire_date"})
+
+
+# ------------------------------------------------------------------------------------------ reports
+
+def _warnings(inputs: MonthInputs, df: pl.DataFrame, m: int, p: Params, *frames: pl.DataFrame) -> pl.DataFrame:
+    """input_warning rows (manager_id, message): decisions 19, 28 and the shared ones."""
+    c = pl.col
+    rows = [
+        df.filter(c("deposits_missing")).select(
+            "manager_id", pl.lit("存款文件中无此客户经理:日均余额和积数按0计,适用存款欠保底处罚(decision 28)")
+            .alias("message")),
+        df.filter(c("conduct_missing")).select(
+            "manager_id", pl.lit("行为考核文件中无此客户经理:行为得分按0计(decision 19)").alias("message")),
+        df.filter(c("management_missing")).select(
+            "manager_id", pl.lit("季度管理考核文件中无此客户经理:管理考核得分按0计(decision 19)").alias("message")),
+    ]
+    mg = inputs.tables["management"]
+    if mg.present and not management.is_management_month(m, p):
+        rows.append(pl.DataFrame({"manager_id": [None], "message": [
+            f"{mg.file}: {fmt_month(m)} is not a quarter-end month; the management file is ignored "
+            f"(decision 28)"]}, schema=common.WARNING_SCHEMA))
+    ev = inputs.tables["events"]
+    if ev.present:
+        other = ev.frame.filter(c("event").is_in(list(SECURITIES_ONLY_EVENTS))).sort("_row")
+        rows.append(other.select(
+            "manager_id", pl.format("事件 {}({})只适用于证券营业部客户经理,已忽略(decision 28;{} row {})",
+                                    c("event").replace_strict(EVENT_LABELS, default=c("event")), c("event"),
+                                    pl.lit(ev.file), c("_row")).alias("message")))
+    return common.warnings_frame(*frames, common.input_warnings(inputs), *rows)
+
+
+def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, state: pl.DataFrame, m: int,
+                p: Params, ctx: MonthContext, warnings: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
+    c = pl.col
+    names = df.select("manager_id", "name")
+    liab = facts.filter(c("first_overdue")).join(names, on="manager_id", how="left").sort("manager_id", "loan_id")
+    parts = [
+        common.exception_rows(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月业绩工资"),
+                              -c("performance_wage_calc")),
+        common.exception_rows(df, c("payment_status") == "withheld", "payment_withheld",
+                              pl.lit("已提出辞职申请且交接未完成,本月薪酬暂扣"), c("gross_pay")),
+        common.exception_rows(
+            liab, pl.lit(True), "overdue_liability",
+            pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按1%罚款 {} 元(每笔只罚一次),"
+                      "并承担本金赔偿责任 {} 元",
+                      c("loan_id"), c("borrower_id"), c("due_date").dt.strftime("%Y-%m-%d"),
+                      common.yuan("outstanding"), common.yuan("penalty"), common.yuan("outstanding")),
+            -c("outstanding")),
+        compliance_checks.staffing(df, facts, p),
+        compliance_checks.capacity(df, facts, p),
+        compliance_checks.visits(df, facts, history, m, p),
+        compliance_checks.guarantee(df, facts, p),
+        compliance_checks.due_in_other_year(df, facts),
+        common.correction_rows(df, state, ctx),
+        common.override_rows(df, ov_long, COMPONENT_LABELS),
+        common.missing_from_roster(state, df, m),
+        common.warning_rows(warnings, names),
+    ]
+    return common.concat_exceptions(parts)

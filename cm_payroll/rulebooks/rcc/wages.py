@@ -1,0 +1,33 @@
+"""Fixed and adjusted lines of the rcc pay: R-Art.4 base wage; other reward, back pay and deductions
+(SPEC 2 adjustments, 3.5); the withheld payment status (SPEC 3.10, decision 18)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cm_payroll.rulebooks.rcc.params import Params
+from cm_payroll.rulebooks.securities import pay as shared_pay
+
+
+def base_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """R-Art.4 — 客户经理实行工效挂钩的计酬方式,享受岗位责任工资.
+
+    The same base wage for every credit manager on the roster."""
+    # R-Art.4
+    return df.with_columns(pl.lit(p.base_wage, pl.Int64).alias("base_wage"))
+
+
+def adjustments(df: pl.DataFrame, adj: pl.DataFrame) -> pl.DataFrame:
+    """Z-Art.21 — 对超额完成目标任务的客户经理进行奖励后,其余贡献奖励工资客户经理仍可参加该社分配.
+
+    其他奖励 from the adjustments file (a credit manager is always 在岗, so it is paid); 补发 / 扣款
+    go into the correction line (a deduction is subtracted). The shared rule of SPEC 3.5."""
+    # Z-Art.21
+    return shared_pay.adjustments(df, adj)
+
+
+def payment_status(df: pl.DataFrame) -> pl.DataFrame:
+    """SPEC 3.10 (S-Art.9), decision 18 — 暂扣 when the month has 交接未完成 and this employment has a
+    辞职申请 in this month or earlier. The shared rule."""
+    # SPEC 3.10
+    return shared_pay.payment_status(df)
