@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 MONTH   ?= 2013-12
 OUT     ?= out
 
-.PHONY: setup system-deps run run-2014 test test-fast sample bench clean
+.PHONY: setup system-deps run run-2014 run-rcc test test-fast sample bench clean
 
 # System packages of PDF slips and their tests: a real CJK font (fonts-noto-cjk), poppler-utils
 # (pdftoppm, pdftotext) and Pango/HarfBuzz (WeasyPrint); and LibreOffice Calc without a GUI
@@ -52,6 +52,11 @@ test: $(STAMP)
 ## Re-create the committed sample data (seeded, deterministic).
 sample: $(STAMP)
 	$(BIN)/cm-payroll sample --output sample_data/securities --force
+	$(BIN)/cm-payroll sample --rules rcc --output sample_data/rcc --force
+
+## The RCC sample year.
+run-rcc: $(STAMP)
+	$(BIN)/cm-payroll year 2013 --rules rcc --input sample_data/rcc --output $(OUT)/rcc
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
