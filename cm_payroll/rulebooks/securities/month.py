@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
+from cm_payroll.context import MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue
 from cm_payroll.money import apply_rate
+from cm_payroll.rulebooks import common
+from cm_payroll.rulebooks.common import exception_rows as _exc
 from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, overrides,
                                              pay, status, supervision, year_end)
 from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
@@ -97,15 +99,13 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = year_end.year_end(df, m, p)
     df = year_end.recovery(df)
     df = pay.adjustments(df, inputs["adjustments"])
-    df = _corrections(df, ctx)
+    df = common.with_corrections(df, ctx)
     df = pay.payment_status(df)
     df = advisors.conversion(df, p, at_least)
     df = advisors.transfer_back(df, m, p)
 
     # component overrides replace amounts after every rule (decision 26); gross follows
-    df = df.with_columns([pl.col(k).alias(f"rule_{k}") for k in COMPONENT_KEYS])
-    df = df.with_columns([pl.coalesce(f"ov_{k}", k).alias(k) for k in COMPONENT_KEYS])
-    df = df.with_columns(pl.sum_horizontal([pl.col(k) for k in COMPONENT_KEYS]).alias("gross_pay"))
+    df = common.apply_component_overrides(df, COMPONENT_KEYS)
     df = df.with_columns(  # later months see the overridden bonus in the year-end Σ
         (pl.col("ytd_performance_bonus") - pl.col("rule_performance_bonus") + pl.col("performance_bonus"))
         .alias("ytd_performance_bonus"))
@@ -116,18 +116,6 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     warnings = _warnings(inputs, df, warn_employment, warn_supervision)
     exceptions = _exceptions(df, state, m, ctx, warnings, ov_long)
     return MonthResult(pay=pay_frame, exceptions=exceptions, state=new_state)
-
-
-def _corrections(df: pl.DataFrame, ctx: MonthContext) -> pl.DataFrame:
-    """# S-Art.33 — 补发/追回: adjustments (back_pay − deduction) plus differences from re-runs."""
-    corr = pl.col("adjustment_correction")
-    if ctx.corrections is not None and ctx.corrections.height:
-        c = ctx.corrections.group_by("manager_id").agg(pl.col("amount").sum().alias("rerun_correction"))
-        df = df.join(c, on="manager_id", how="left").with_columns(pl.col("rerun_correction").fill_null(0))
-        corr = corr + pl.col("rerun_correction")
-    else:
-        df = df.with_columns(pl.lit(0, pl.Int64).alias("rerun_correction"))
-    return df.with_columns(corr.alias("correction"))
 
 
 PAY_COLUMNS = (
@@ -184,32 +172,13 @@ def _next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
 
 def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> pl.DataFrame:
     """Input warnings of the month as (manager_id, message) rows."""
-    w = [f for f in frames if f.height]
-    if inputs.warnings:
-        w.append(pl.DataFrame({"manager_id": [x.manager_id for x in inputs.warnings],
-                               "message": [x.message + (f" ({x.file} row {x.row})" if x.file else "")
-                                           for x in inputs.warnings]}))
-    w.append(df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
-        "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message")))
-    w = [f.select(pl.col("manager_id").cast(pl.String), pl.col("message").cast(pl.String)) for f in w if f.height]
-    return pl.concat(w) if w else pl.DataFrame(schema={"manager_id": pl.String, "message": pl.String})
-
-
-def _exc(df: pl.DataFrame, cond: pl.Expr, code: str, desc: pl.Expr,
-         amount: pl.Expr | None = None, ref: pl.Expr | None = None) -> pl.DataFrame:
-    return df.filter(cond).select(
-        pl.col("manager_id"), pl.col("name"), pl.lit(code).alias("type"), pl.lit("").alias("article"),
-        desc.cast(pl.String).alias("description"),
-        (amount if amount is not None else pl.lit(None, pl.Int64)).cast(pl.Int64).alias("amount"),
-        pl.lit(False).alias("approval_needed"),
-        (ref if ref is not None else pl.lit(None, pl.String)).cast(pl.String).alias("approval_ref"),
-    )
+    sales_requests = df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
+        "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message"))
+    return common.warnings_frame(*frames, common.input_warnings(inputs), sales_requests)
 
 
 def _yuan(col: str | pl.Expr) -> pl.Expr:
-    e = pl.col(col) if isinstance(col, str) else col
-    return pl.format("{}.{}", (e.abs() // 100).cast(pl.String),
-                     (e.abs() % 100).cast(pl.String).str.zfill(2))
+    return common.yuan(col, grouped=False)
 
 
 def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext,
@@ -260,38 +229,13 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              -c("compliance_forfeited")),
         _exc(df, c("missing_score"), "missing_scores", pl.lit("无积分记录,当月积分按0计")),
     ]
-    if ctx.corrections is not None and ctx.corrections.height:
-        corr = ctx.corrections.group_by("manager_id", "corrects").agg(pl.col("amount").sum()).filter(
-            c("amount") != 0).join(df.select("manager_id", "name", pl.lit(True).alias("_on_roster")),
-                                   on="manager_id", how="left")
-        corr = corr.join(state.select("manager_id", pl.col("name").alias("_old_name")), on="manager_id",
-                         how="left").with_columns(pl.coalesce("name", "_old_name").alias("name"))
-        parts.append(_exc(corr, pl.lit(True), "correction",
-                          pl.format("更正 {} 的计算差错:{}{}", c("corrects"),
-                                    pl.when(c("amount") > 0).then(pl.lit("补发")).otherwise(pl.lit("追回")),
-                                    pl.when(c("_on_roster").fill_null(False)).then(pl.lit(""))
-                                    .otherwise(pl.lit("(不在本月花名册,顺延至以后月份)"))),
-                          c("amount")))
+    parts.append(common.correction_rows(df, state, ctx))
     # overrides applied (S-Art.34), one row per override, with its approval_ref
     parts.append(_override_rows(df, ov_long))
     # missing from the roster without a resignation or termination (SPEC 2, decision 18)
-    ids = df.get_column("manager_id").implode()
-    gone = state.filter((pl.col("last_month") == m - 1) & ~pl.col("terminated") & ~pl.col("resigned")
-                        & ~pl.col("manager_id").is_in(ids))
-    parts.append(gone.select(
-        "manager_id", "name", pl.lit("missing_from_roster").alias("type"), pl.lit("").alias("article"),
-        pl.lit("上月在册,本月花名册中缺失且无辞职或解除记录").alias("description"),
-        pl.lit(None, pl.Int64).alias("amount"), pl.lit(False).alias("approval_needed"),
-        pl.lit(None, pl.String).alias("approval_ref")))
-    names = df.select("manager_id", "name")
-    if warnings.height:
-        w = warnings.join(names, on="manager_id", how="left")
-        parts.append(w.select("manager_id", "name", pl.lit("input_warning").alias("type"),
-                              pl.lit("").alias("article"), pl.col("message").alias("description"),
-                              pl.lit(None, pl.Int64).alias("amount"), pl.lit(False).alias("approval_needed"),
-                              pl.lit(None, pl.String).alias("approval_ref")))
-    out = pl.concat([x.select([pl.col(k).cast(t) for k, t in EXCEPTION_SCHEMA.items()]) for x in parts])
-    return out
+    parts.append(common.missing_from_roster(state, df, m))
+    parts.append(common.warning_rows(warnings, df.select("manager_id", "name")))
+    return common.concat_exceptions(parts)
 
 
 def _override_rows(df: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
@@ -333,5 +277,4 @@ def _score2(x100: pl.Expr) -> pl.Expr:
 
 
 def _signed_yuan(col: str) -> pl.Expr:
-    sign = pl.when(pl.col(col) < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.format("{}{}", sign, _yuan(col))
+    return common.signed_yuan(col, grouped=False)
