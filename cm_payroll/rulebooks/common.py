@@ -2,8 +2,7 @@
 missing-from-roster check, re-run corrections and the listing of applied overrides (SPEC 2, 5, 6).
 
 They are expressions over the month's per-manager frame and know nothing of a rulebook's pay
-components beyond what is passed in. (The securities rulebook has private equivalents in its
-month.py; they can move onto these.)
+components beyond what is passed in. Both rulebooks (securities, rcc) build their exceptions with them.
 """
 
 from __future__ import annotations
