@@ -380,6 +380,9 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
+    except OSError as exc:          # the what-if folder cannot be written: exit 3, no traceback
+        from cm_payroll.ledger import output_error
+        _fail(output_error(exc, dest), as_json)
     if as_json:
         out.print_json(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False))
     elif not quiet:

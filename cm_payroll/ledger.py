@@ -182,7 +182,12 @@ class _ReadLock:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 self.exclusive = True
             except BlockingIOError:
-                fcntl.flock(self.fd, fcntl.LOCK_SH)
+                try:        # a failed conversion may have dropped the shared lock: take it again
+                    fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self.__exit__()
+                    raise RefusedError(f"a cm-payroll run is in progress on {self.path.parent}; try again "
+                                       f"when it has finished") from None
         return self
 
     def __exit__(self, *exc) -> None:
@@ -382,7 +387,14 @@ def write_month_files(dest: Path, frames: dict[str, pl.DataFrame], manifest: dic
     files = {}
     for name, frame in frames.items():
         p = dest / f"{name}.parquet"
-        frame.write_parquet(p, compression="zstd", statistics=False)
+        try:
+            frame.write_parquet(p, compression="zstd", statistics=False)
+        except pl.exceptions.PolarsError as exc:
+            # Polars reports a failed write (a full disk) as ComputeError "… (os error 28)": an OSError
+            m = re.search(r"os error (\d+)", str(exc))
+            if m is None:
+                raise
+            raise OSError(int(m.group(1)), os.strerror(int(m.group(1))), str(p)) from exc
         files[p.name] = sha256_file(p)
     manifest = dict(manifest, files=files)
     data = dumps(manifest)
