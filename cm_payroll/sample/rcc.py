@@ -32,6 +32,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from cm_payroll.months import fmt_month, parse_month
+
 __all__ = ["generate", "CAST"]
 
 _CREATED = datetime.datetime(2013, 1, 1)
@@ -63,15 +65,10 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 # ----------------------------------------------------------------------------------------- helpers
 
 def _months(start: str, end: str) -> list[str]:
-    y, m = int(start[:4]), int(start[5:7])
-    ey, em = int(end[:4]), int(end[5:7])
-    if (y, m) > (ey, em):
+    first, last = parse_month(start), parse_month(end)
+    if first > last:
         raise ValueError(f"start {start} is after end {end}")
-    out = []
-    while (y, m) <= (ey, em):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return [fmt_month(k) for k in range(first, last + 1)]
 
 
 def _ym(d: datetime.date) -> str:
