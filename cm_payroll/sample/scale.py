@@ -100,7 +100,7 @@ class _Rng:
 
     def uniform(self, key: pl.Expr, stream: str) -> pl.Expr:
         """[0, 1) with 53 random bits."""
-        return (self.bits(key, stream) // pl.lit(1 << 11, _U64)).cast(pl.Float64) * (2.0 ** -53)
+        return (self.bits(key, stream) // pl.lit(1 << 11, _U64)).cast(pl.Float64) * (2.0 ** -53)  # ok-float: a uniform draw, not money
 
     def below(self, key: pl.Expr, stream: str, n: int) -> pl.Expr:
         """An integer in [0, n)."""

@@ -105,7 +105,7 @@ def _split(total: int, weights: list[float]) -> list[int]:
         return []
     s = sum(weights)
     if s <= 0:
-        weights, s = [1.0] * len(weights), float(len(weights))
+        weights, s = [1.0] * len(weights), float(len(weights))  # ok-float: sampling weights, not money
     raw = [total * w / s for w in weights]
     parts = [math.floor(r) for r in raw]
     rest = total - sum(parts)
