@@ -24,19 +24,17 @@ workbooks carry a fixed creation time, so the same arguments give byte-identical
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
 from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.sample.writers import write_csv as _write_csv
+from cm_payroll.sample.writers import write_xlsx as _write_xlsx
 
 __all__ = ["generate", "CAST"]
 
-_CREATED = datetime.datetime(2013, 1, 1)
 _STEMS = ("roster", "deposits", "loans", "targets", "visits", "conduct", "management", "events",
           "adjustments", "overrides")
 _EXTS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".parquet")
@@ -556,37 +554,3 @@ def _visits(rng: random.Random, borrowers: list[_Borrower], month: str, on: set[
 
 # ------------------------------------------------------------------------------------------ writers
 
-def _write_xlsx(path: Path, sheet: str, headers: list[str], rows: list[list], kinds: list[str]) -> Path:
-    wb = xlsxwriter.Workbook(str(path))
-    wb.set_properties({"created": _CREATED})
-    ws = wb.add_worksheet(sheet)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    widths = {"text": 14, "money": 16, "date": 12, "number": 10}
-    for c, kind in enumerate(kinds):
-        ws.set_column(c, c, widths[kind] if headers[c] not in ("原因", "说明") else 44)
-    ws.freeze_panes(1, 0)
-    ws.write_row(0, 0, headers, head)
-    for r, row in enumerate(rows, start=1):
-        for c, (v, kind) in enumerate(zip(row, kinds)):
-            if v is None or v == "":
-                continue
-            if kind == "money":
-                ws.write_number(r, c, v / 100, money)      # ok-float: the cell of an exact fen amount
-            elif kind == "date":
-                ws.write_datetime(r, c, datetime.datetime(v.year, v.month, v.day), date)
-            elif kind == "number":
-                ws.write_number(r, c, int(v) if str(v).isdigit() else float(v))   # ok-float: 8.5 is exact
-            else:
-                ws.write_string(r, c, str(v))
-    wb.close()
-    return path
-
-
-def _write_csv(path: Path, headers: list[str], rows: list[list], encoding: str) -> Path:
-    with open(path, "w", encoding=encoding, newline="\n") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(headers)
-        w.writerows(rows)
-    return path

@@ -25,16 +25,15 @@ timestamp, so the same arguments give byte-identical files.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import xlsxwriter
-
 from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.sample.writers import write_csv as _write_csv
+from cm_payroll.sample.writers import write_xlsx as _write_xlsx
 
 __all__ = ["generate", "CAST_SIZE"]
 
@@ -47,7 +46,6 @@ TRANSFERRED = "内部转入"
 YES = "是"
 NO = "否"
 
-_CREATED = datetime.datetime(2013, 1, 1)
 _STEMS = ("roster", "scores", "clients", "events", "adjustments", "overrides")
 _EXTS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".parquet")
 
@@ -676,38 +674,3 @@ def _check_cast(sizes: dict[str, dict[str, dict[str, int]]], mid_of) -> None:
 
 # ------------------------------------------------------------------------------------------ writers
 
-def _write_xlsx(path: Path, sheet: str, headers: list[str], rows: list[list], kinds: list[str]) -> Path:
-    wb = xlsxwriter.Workbook(str(path))
-    wb.set_properties({"created": _CREATED})
-    ws = wb.add_worksheet(sheet)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    integer = wb.add_format({"num_format": "0"})
-    widths = {"text": 14, "money": 16, "date": 12, "int": 10}
-    for c, kind in enumerate(kinds):
-        ws.set_column(c, c, widths[kind] if headers[c] not in ("原因", "说明") else 44)
-    ws.freeze_panes(1, 0)
-    ws.write_row(0, 0, headers, head)
-    for r, row in enumerate(rows, start=1):
-        for c, (v, kind) in enumerate(zip(row, kinds)):
-            if v is None or v == "":
-                continue
-            if kind == "money":
-                ws.write_number(r, c, v / 100, money)
-            elif kind == "date":
-                ws.write_datetime(r, c, datetime.datetime(v.year, v.month, v.day), date)
-            elif kind == "int":
-                ws.write_number(r, c, v, integer)
-            else:
-                ws.write_string(r, c, str(v))
-    wb.close()
-    return path
-
-
-def _write_csv(path: Path, headers: list[str], rows: list[list], encoding: str) -> Path:
-    with open(path, "w", encoding=encoding, newline="\n") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(headers)
-        w.writerows(rows)
-    return path
