@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 MONTH   ?= 2013-12
 OUT     ?= out
 
-.PHONY: setup system-deps run run-2014 run-rcc test test-fast sample bench clean
+.PHONY: setup system-deps run run-2014 run-rcc test test-fast sample bench bench-rcc clean
 
 # System packages of PDF slips and their tests: a real CJK font (fonts-noto-cjk), poppler-utils
 # (pdftoppm, pdftotext) and Pango/HarfBuzz (WeasyPrint); and LibreOffice Calc without a GUI
@@ -60,6 +60,11 @@ run-rcc: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/run_bench_rcc.py
+
+## One rcc month: 20,000 credit managers × 100 loans (BENCH_RCC_SIZES to choose).
+bench-rcc: $(STAMP)
+	$(BIN)/python bench/run_bench_rcc.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -14,8 +14,11 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import zip_longest
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +32,7 @@ HEADER_SCAN_ROWS = 30
 TOTAL_MARKERS = {"合计", "总计", "小计", "total", "sum"}
 MAX_UNCOMPRESSED = 2 * 1024**3          # refuse workbooks that would inflate beyond 2 GiB
 MAX_RATIO = 200                          # … or with a compression ratio typical of zip bombs
+PARALLEL_SHEETS_BYTES = 8 * 1024**2      # workbooks above this read their sheets in two threads
 
 
 @dataclass
@@ -73,11 +77,11 @@ def read_table(path: Path, spec: FileSpec, sheet_name: str = "") -> tuple[RawTab
     ext = path.suffix.casefold()
     try:
         flags: XlsxCells | XlsCells | None = None
-        if ext in EXCEL_EXT:
+        if ext in (".xlsx", ".xlsm"):
+            grids, issues, flags = _xlsx_grids(path, data, sheet_name)
+        elif ext in EXCEL_EXT:
             grids, issues = _excel_grids(path, data, sheet_name)
-            if not issues and ext in (".xlsx", ".xlsm"):
-                flags = XlsxCells(data)
-            elif not issues and ext == ".xls":
+            if not issues and ext == ".xls":
                 flags = XlsCells(data)
         elif ext == ".csv":
             grids, issues = _csv_grid(path, data)
@@ -107,23 +111,38 @@ def _check_zip(path: Path, data: bytes) -> list[InputIssue]:
             if total > MAX_UNCOMPRESSED or total > MAX_RATIO * max(len(data), 1) and total > 50 * 1024**2:
                 return [InputIssue(path.name, message=f"refused: the workbook inflates to {total:,} bytes "
                                    f"from {len(data):,} (a zip bomb or a corrupted file)")]
-            bad = zf.testzip()
-            if bad:
-                return [InputIssue(path.name, message=f"the workbook is damaged (part {bad} is corrupt)")]
     except zipfile.BadZipFile:
         return [InputIssue(path.name, message="the workbook is truncated or damaged (bad zip package)")]
     return []
+
+
+def _xlsx_grids(path: Path, data: bytes, sheet_name: str):
+    """An .xlsx/.xlsm: calamine reads the sheets while a thread reads the whole package once more
+    with zipfile, which checks every part's CRC-32 (calamine does not: a flipped byte in a stored
+    part would be read as another number) and finds the cells calamine reads wrongly (XlsxCells).
+    Both release the GIL while they inflate, so on two cores the check costs little wall time."""
+    issues = _check_zip(path, data)
+    if issues:
+        return [], issues, None
+    cells = XlsxCells(data)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        survey = pool.submit(cells.survey)
+        grids, issues = _excel_grids(path, data, sheet_name)
+        corrupt = survey.result()
+    if corrupt:
+        return [], [InputIssue(path.name, message=f"the workbook is damaged (part {corrupt} is corrupt)")], None
+    return grids, issues, cells
 
 
 def _excel_grids(path: Path, data: bytes, sheet_name: str):
     import fastexcel
 
     ext = path.suffix.casefold()
-    if ext in (".xlsx", ".xlsm", ".ods"):
+    if ext == ".ods":
         issues = _check_zip(path, data)
         if issues:
             return [], issues
-    elif not data.startswith(b"\xd0\xcf\x11\xe0"):
+    elif ext == ".xls" and not data.startswith(b"\xd0\xcf\x11\xe0"):
         return [], [InputIssue(path.name, message="not an .xls workbook (wrong file signature)")]
     reader = fastexcel.read_excel(data)
     names = reader.sheet_names
@@ -134,14 +153,25 @@ def _excel_grids(path: Path, data: bytes, sheet_name: str):
         order = [sheet_name]
     else:
         order = list(names)
-    grids = []
-    for name in order:
+
+    def load(reader, name: str):
         sh = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
         if sh.visible != "visible" and not sheet_name:
-            continue
-        df = sh.to_polars()
-        offsets = [c.absolute_index for c in sh.available_columns()]
-        grids.append((name, df, offsets))
+            return None
+        return name, sh.to_polars(), [c.absolute_index for c in sh.available_columns()]
+
+    if len(order) > 1 and len(data) > PARALLEL_SHEETS_BYTES:
+        # A large workbook continued over several sheets: two readers (calamine releases the GIL),
+        # each loading every other sheet; the order of the sheets is kept.
+        def half(k: int):
+            r = reader if k == 0 else fastexcel.read_excel(data)
+            return [load(r, n) for n in order[k::2]]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            a, b = pool.map(half, (0, 1))
+        loaded = [x for pair in zip_longest(a, b) for x in pair]
+    else:
+        loaded = [load(reader, n) for n in order]
+    grids = [g for g in loaded if g is not None]
     if not grids:
         return [], [InputIssue(path.name, message="the workbook has no visible sheet")]
     return grids, []
@@ -204,6 +234,11 @@ def _parquet_table(path: Path, data: bytes, spec: FileSpec, sha: str):
     casts = []
     for c in out.columns:
         dt = out.schema[c]
+        kind = spec.column(c).kind
+        places = 4 if kind == "score" else 2
+        if kind in ("money", "money_nonneg", "score") and (
+                dt.is_integer() or (isinstance(dt, pl.Decimal) and (dt.scale or 0) <= places)):
+            continue      # exact numbers: typed as they are by validate (no text round trip)
         if dt == pl.Date:
             casts.append(pl.col(c).dt.strftime("%Y-%m-%d"))
         elif isinstance(dt, pl.Datetime):
@@ -247,7 +282,7 @@ def _find_header(df: pl.DataFrame, lookup: dict[str, str]) -> tuple[int, dict[in
 
 def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str, flags: XlsxCells | XlsCells | None = None):
     lookup = spec.header_lookup()
-    parts, headers, issues = [], {}, []
+    parts, headers = [], {}
     flag_issues: list[InputIssue] = []
     first_keys: list[str] | None = None
     sheet_used = None
@@ -270,10 +305,7 @@ def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str, flags: XlsxCell
             continue      # another sheet with another table: not a continuation
         cols = df.columns
         # A totals row (合计/总计/小计) may carry its label in any column, e.g. a leading 序号 column.
-        marker = pl.any_horizontal([
-            pl.col(c).str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase()
-            .is_in(sorted(TOTAL_MARKERS)).fill_null(False) for c in cols])
-        df = df.with_columns(marker.alias("__total"))
+        df = df.with_columns(_total_rows(df).alias("__total"))
         # the Excel row is numbered before a totals row (合计, or a 小计 among the rows) is dropped
         body = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("__excel_row")).slice(
             hrow + 1).filter(~pl.col("__total")).select(
@@ -306,6 +338,42 @@ def _grids_to_table(path: Path, spec: FileSpec, grids, sha: str, flags: XlsxCell
     total = pl.col(first).is_in(totals.implode()) if totals.len() else pl.lit(False)
     frame = frame.filter(~blank & ~total.fill_null(False))
     return RawTable(spec, path, sheet_used, frame, headers, sha), []
+
+
+def _is_total(c: pl.Expr) -> pl.Expr:
+    return c.str.normalize("NFKC").str.replace_all(r"\s", "").str.to_lowercase().is_in(sorted(TOTAL_MARKERS))
+
+
+# An ASCII cell is its own NFKC form: it is a totals label iff it spells total/sum, spaces allowed.
+_ASCII_TOTALS = "(?i)^\\s*(?:" + "|".join("\\s*".join(m) for m in sorted(TOTAL_MARKERS) if m.isascii()) + ")\\s*$"
+
+
+def _total_rows(df: pl.DataFrame) -> pl.Series:
+    """Rows with a cell whose NFKC form, without whitespace and lower-cased, is a totals label (合计,
+    ＴＯＴＡＬ…): the same as _is_total on every cell, at the cost of two regex passes per column (one
+    select, every core): ASCII cells are matched directly, and only the distinct non-ASCII values
+    (a category column holds a handful) are normalised."""
+    cols = [c for c in df.columns if df.schema[c] == pl.String]
+    if not cols or df.height == 0:
+        return pl.Series("__total", [False] * df.height, pl.Boolean)
+    probe = df.select([pl.col(c).str.contains(r"[^\x00-\x7f]").fill_null(False).alias(f"w{i}") for i, c in enumerate(cols)]
+                      + [pl.col(c).str.contains(_ASCII_TOTALS).fill_null(False).alias(f"a{i}") for i, c in enumerate(cols)])
+    hits = []
+    for i, c in enumerate(cols):
+        wide = probe.get_column(f"w{i}")
+        hit = probe.get_column(f"a{i}") & ~wide
+        if wide.any():
+            distinct = df.get_column(c).filter(wide).unique()
+            labels = distinct.filter(pl.select(_is_total(pl.lit(distinct))).to_series())
+            if labels.len():
+                hit = hit | df.get_column(c).is_in(labels.implode()).fill_null(False)
+        hits.append(hit)
+    return pl.select(pl.any_horizontal(hits)).to_series().alias("__total")
+
+
+def _total_marker(s: pl.Series) -> pl.Series:
+    """_total_rows of one column."""
+    return _total_rows(s.to_frame())
 
 
 # --------------------------------------------------------------------------------------------- cell checks
@@ -372,6 +440,7 @@ class XlsxCells:
         import xml.etree.ElementTree as ET
         self.data = data
         self.parts: dict[str, str] = {}
+        self.surveyed: dict[str, list[CellFlag]] = {}      # sheet → flags in every column (survey())
         self.stale = False
         self.pct: set[int] = set()
         try:
@@ -403,40 +472,82 @@ class XlsxCells:
                 self.pct = {i for i, x in enumerate(xfs)
                             if x.get("numFmtId", "0").isdigit() and int(x.get("numFmtId", "0")) in pct_ids}
 
+    def survey(self) -> str | None:
+        """Read every part of the package to its end once: zipfile checks each part's CRC-32 as it
+        goes, and the sheets are searched, in every column, for flagged cells (kept for scan()).
+        Returns the name of a corrupt part, or None."""
+        by_part = {p: name for name, p in self.parts.items()}
+        try:
+            with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
+                for info in zf.infolist():
+                    name = info.filename
+                    try:
+                        if name in by_part:
+                            flags, complete = self._scan_part(zf, name, None, None, SURVEY_MAX_FLAGS)
+                            if complete:
+                                self.surveyed[by_part[name]] = flags
+                        else:
+                            with zf.open(info) as f:
+                                while f.read(_CHUNK):
+                                    pass
+                    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+                        return name
+        except zipfile.BadZipFile:
+            return "(zip directory)"
+        return None
+
     def scan(self, sheet: str | None, cols: set[int], pct_cols: set[int]) -> list[CellFlag]:
         """Flagged cells of `sheet` in the columns `cols` (percentages only in `pct_cols`)."""
         part = self.parts.get(sheet or "")
         if part is None or not cols:
             return []
-        letters = b"|".join(_col_letters(c).encode() for c in sorted(cols))
-        formula_re = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>\s*' + _F_REST.pattern)
-        pct_re, pct_tokens = None, []
         pct_cols = pct_cols if self.pct else set()
-        if pct_cols:
-            styles = b"|".join(str(i).encode() for i in sorted(self.pct))
-            pct_letters = b"|".join(_col_letters(c).encode() for c in sorted(pct_cols))
-            pct_re = re.compile(rb'<c r="(' + pct_letters + rb')(\d+)"([^>]*?\bs="(?:' + styles + rb')"[^>]*)>')
-            pct_tokens = [f's="{i}"'.encode() for i in sorted(self.pct)]
-        flags: list[CellFlag] = []
+        if (sheet or "") in self.surveyed:
+            return [f for f in self.surveyed[sheet or ""]
+                    if f.col is None or f.col in (pct_cols if f.kind == "percent" else cols)][:MAX_FLAGS + 1]
         with zipfile.ZipFile(io.BytesIO(self.data)) as zf:
             if part not in zf.namelist():
                 return []
-            with zf.open(part) as f:
-                tail = b""
-                while True:
-                    chunk = f.read(_CHUNK)
-                    buf = tail + chunk
-                    cut = buf.rfind(b"row>") + 4 if chunk else len(buf)
-                    if chunk and cut < 4:
-                        tail = buf
-                        continue
-                    seg, tail = buf[:cut], buf[cut:]
-                    self._scan(seg, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
-                    if not chunk or len(flags) > MAX_FLAGS:
-                        break
-        return flags
+            return self._scan_part(zf, part, cols, pct_cols, MAX_FLAGS)[0]
 
-    def _scan(self, seg: bytes, cols: set[int], pct_cols: set[int], formula_re, pct_re, pct_tokens,
+    def _scan_part(self, zf: zipfile.ZipFile, part: str, cols: set[int] | None, pct_cols: set[int] | None,
+                   cap: int) -> tuple[list[CellFlag], bool]:
+        """Flagged cells of one sheet part in `cols` (None: every column), the part streamed to its
+        end; (flags, complete): complete is False when more than `cap` cells were flagged."""
+        letters = (b"|".join(_col_letters(c).encode() for c in sorted(cols)) if cols is not None
+                   else b"[A-Za-z]{1,3}")
+        formula_re = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>\s*' + _F_REST.pattern)
+        pct_re, pct_tokens = None, []
+        if self.pct and (pct_cols is None or pct_cols):
+            styles = b"|".join(str(i).encode() for i in sorted(self.pct))
+            pct_letters = (b"|".join(_col_letters(c).encode() for c in sorted(pct_cols)) if pct_cols is not None
+                           else b"[A-Za-z]{1,3}")
+            pct_re = re.compile(rb'<c r="(' + pct_letters + rb')(\d+)"([^>]*?\bs="(?:' + styles + rb')"[^>]*)>')
+            pct_tokens = [f's="{i}"'.encode() for i in sorted(self.pct)]
+        flags: list[CellFlag] = []
+        complete = True
+        with zf.open(part) as f:
+            tail = b""
+            while True:
+                chunk = f.read(_CHUNK)
+                if not complete:             # read on to the end: the CRC-32 is checked there
+                    if not chunk:
+                        break
+                    continue
+                buf = tail + chunk
+                cut = buf.rfind(b"row>") + 4 if chunk else len(buf)
+                if chunk and cut < 4:
+                    tail = buf
+                    continue
+                seg, tail = buf[:cut], buf[cut:]
+                self._scan(seg, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
+                if len(flags) > cap:
+                    complete = False
+                if not chunk:
+                    break
+        return flags, complete
+
+    def _scan(self, seg: bytes, cols: set[int] | None, pct_cols: set[int] | None, formula_re, pct_re, pct_tokens,
               flags: list[CellFlag]) -> None:
         formulas = b"<f" in seg or b":f" in seg
         percents = pct_re is not None and any(t in seg for t in pct_tokens)
@@ -465,7 +576,7 @@ class XlsxCells:
                 attrs = tag[1] if len(tag) > 1 else b""
                 r = _ATTR_R.search(attrs)
                 c = _col_index(r.group(1)) if r else None
-                if c is not None and c not in cols:
+                if c is not None and cols is not None and c not in cols:
                     continue
                 rest = _F_REST.match(seg, i)
                 v_el, v_text = (rest.group(1), rest.group(2)) if rest else (None, None)
@@ -487,7 +598,8 @@ class XlsxCells:
         for col, row, attrs in found_p:
             c = _col_index(col) if col else None
             t = _ATTR_T.search(attrs)
-            if attrs.endswith(b"/") or (t is not None and t.group(1) != b"n") or (c is not None and c not in pct_cols):
+            if attrs.endswith(b"/") or (t is not None and t.group(1) != b"n") or (
+                    c is not None and pct_cols is not None and c not in pct_cols):
                 continue
             flags.append(CellFlag(int(row) if row else None, c, "percent"))
 
@@ -581,6 +693,7 @@ FLAG_MESSAGES = {
 }
 NUMERIC_KINDS = ("money", "money_nonneg", "score")
 MAX_FLAGS = 10_000
+SURVEY_MAX_FLAGS = 200_000   # beyond this the survey keeps no flags for the sheet: scan() searches again
 
 
 def _flag_issues(file: str, sheet: str | None, spec: FileSpec, cells: XlsxCells | XlsCells, df: pl.DataFrame,

@@ -16,7 +16,7 @@ import polars as pl
 
 from cm_payroll.errors import InputIssue
 from cm_payroll.load import RawTable, find_file, read_table
-from cm_payroll.money import SCORE_SCALE
+from cm_payroll.money import SCORE_SCALE, div_half_up
 from cm_payroll.months import fmt_month, month_end, month_start
 from cm_payroll.schema import Column, FileSpec
 
@@ -209,6 +209,8 @@ def _slow_numbers(raw: pl.DataFrame, col: Column, values: pl.DataFrame) -> pl.Da
     if col.kind not in ("money", "money_nonneg", "score"):
         return values
     src = raw.get_column(col.key)
+    if src.dtype != pl.String:      # a typed Parquet column: read exactly by _exact_number
+        return values
     mask = values.get_column(col.key).is_null() & src.is_not_null()
     if not mask.any():              # every cell parsed (the usual case): no text scan
         return values
@@ -233,21 +235,107 @@ def _slow_numbers(raw: pl.DataFrame, col: Column, values: pl.DataFrame) -> pl.Da
     return values.with_columns(filled.alias(col.key), ok.alias("__ok_" + col.key))
 
 
+NUMERIC = ("money", "money_nonneg", "score")
+BY_DISTINCT = ("id", "category", "bool", "date")   # kinds whose columns repeat a few values
+DISTINCT_MIN_ROWS = 50_000
+
+
+def _decimals(col: Column) -> int:
+    """Decimal places a numeric column is held to: 2 (fen) for money, 4 for scores."""
+    return 4 if col.kind == "score" else 2
+
+
+STRING_PLACES = 18         # decimals a plain money string may carry on the fast path (read exactly)
+
+
+def _max_places(col: Column) -> int:
+    return _decimals(col) if col.kind == "score" else STRING_PLACES
+
+
+def _plain_pattern(col: Column, places: int) -> str:
+    """The spelling almost every export uses (-1234.56, or 224071.58000000002 from a float): read by
+    an exact Decimal cast, no regex groups. Scores keep at most 4 decimals (more is an error)."""
+    return rf"^-?[0-9]{{1,{MAX_INT_DIGITS}}}(?:\.[0-9]{{1,{places}}})?$"     # ASCII digits: \d is Unicode
+
+
+def _exact_number(col: Column, c: pl.Expr, dtype: pl.DataType, places: int | None = None) -> pl.Expr:
+    """The value of a column every cell of which is a plain number: a String column matching
+    _plain_pattern(col, places), or a Parquet Decimal (scale within the column's places) / integer
+    column. Exact: a Decimal's physical integer is the amount in units of its scale; money with more
+    decimals than the fen is then rounded half-up, as the general parser does. Null where the amount
+    has more integer digits than MAX_INT_DIGITS (reported as not an amount)."""
+    d = _decimals(col)
+    if dtype.is_integer():
+        val = c.cast(pl.Int64, strict=False) * (10 ** d)
+    elif dtype == pl.String and places is not None and places > d:
+        units = c.cast(pl.Decimal(38, places)).to_physical()
+        val = div_half_up(units, 10 ** (places - d)).cast(pl.Int64, strict=False)
+    else:
+        val = c.cast(pl.Decimal(38, d)).to_physical().cast(pl.Int64, strict=False)
+    limit = 10 ** (MAX_INT_DIGITS + d)
+    return pl.when(val.abs() < limit).then(val)
+
+
+def _by_distinct(col: Column, s: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
+    """(value, ok) of a column worked out once per distinct value and mapped back (a 5,000,000-row
+    工号 column holds 100,000 ids, a category column a handful of values); None when the column is
+    small or mostly distinct (then the row-wise expressions are as cheap)."""
+    if s.len() < DISTINCT_MIN_ROWS:
+        return None
+    u = s.unique().drop_nulls()
+    if u.len() * 4 > s.len():
+        return None
+    val, ok, _ = _typed_column(col, pl.col("raw"))
+    m = pl.DataFrame({"raw": u}).select("raw", val.alias("val"), ok.fill_null(False).alias("ok"))
+    bad = m.filter(~pl.col("ok")).get_column("raw")
+    c = pl.col(col.key)
+    ok_expr = pl.lit(True) if bad.len() == 0 else ~c.is_in(bad.implode())
+    vals = m.get_column("val")
+    if vals.dtype == pl.String and m.select((pl.col("raw") == pl.col("val")).fill_null(False).all()).item():
+        return c, ok_expr                           # already in the form the rules read
+    return c.replace_strict(m.get_column("raw"), vals, default=None, return_dtype=vals.dtype), ok_expr
+
+
 def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
     """All cells of one file typed at once; every bad cell of the file reported."""
     spec, df = raw.spec, raw.frame
     issues: list[InputIssue] = []
     exprs, present = [], []
+    cols = [c for c in spec.columns if c.key in df.columns]
+    numeric = [c for c in cols if c.kind in NUMERIC]
+    # Fast path: a numeric column whose every cell is spelled plainly (or is a Parquet Decimal or
+    # integer) is read exactly by a cast; any other spelling in the column takes the general parser.
+    text_num = [c for c in numeric if df.schema[c.key] == pl.String]
+    places: dict[str, int | None] = {c.key: None for c in numeric if c not in text_num}
+    for probe in ({c.key: _decimals(c) for c in text_num}, {c.key: _max_places(c) for c in text_num}):
+        probe = {k: p for k, p in probe.items() if k not in places}
+        if probe:
+            found = df.select([pl.col(k).str.contains(_plain_pattern(spec.column(k), p)).fill_null(True).all()
+                               for k, p in probe.items()]).row(0, named=True)
+            places.update({k: p for k, p in probe.items() if found[k]})
+    # The value of a fast column is computed once, beforehand (its ok test reads it again).
+    fast = set(places)
     # A number's parts are used many times in its value and ok expressions, and an eager select
-    # evaluates a repeated sub-expression each time: split each numeric column once, beforehand.
-    numeric = [c.key for c in spec.columns if c.key in df.columns and c.kind in ("money", "money_nonneg", "score")]
-    src = df.with_columns([_number_groups(pl.col(k)).alias("__g_" + k) for k in numeric]) if numeric else df
-    for col in spec.columns:
-        if col.key not in df.columns:
-            continue
+    # evaluates a repeated sub-expression each time: split each general numeric column once, beforehand.
+    slow = [c.key for c in numeric if c.key not in fast]
+    src = df.with_columns([_number_groups(pl.col(k)).alias("__g_" + k) for k in slow]
+                          + [_exact_number(c, pl.col(c.key), df.schema[c.key], places[c.key]).alias("__v_" + c.key)
+                             for c in numeric if c.key in fast]) if numeric else df
+    for col in cols:
         present.append(col)
-        val, ok, _ = _typed_column(col, pl.col(col.key), pl.col("__g_" + col.key) if col.key in numeric else None)
-        exprs += [val.alias(col.key), (pl.col(col.key).is_null() | ok).fill_null(False).alias("__ok_" + col.key)]
+        c = pl.col(col.key)
+        if col.key in fast:
+            val = pl.col("__v_" + col.key)
+            ok = val.is_not_null()
+        elif col.kind == "text" and (df.height == 0 or (df.get_column(col.key).str.len_bytes().max() or 0) <= MAX_TEXT):
+            val, ok = c, pl.lit(True)               # no cell has more bytes than the limit has characters
+        else:
+            mapped = _by_distinct(col, df.get_column(col.key)) if col.kind in BY_DISTINCT else None
+            if mapped is not None:
+                val, ok = mapped
+            else:
+                val, ok, _ = _typed_column(col, c, pl.col("__g_" + col.key) if col.key in slow else None)
+        exprs += [val.alias(col.key), (c.is_null() | ok).fill_null(False).alias("__ok_" + col.key)]
     typed = src.select([pl.col("_row"), pl.col("_sheet")] + exprs)
     for col in present:
         typed = _slow_numbers(df, col, typed)
@@ -256,7 +344,7 @@ def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
         if bad.height:
             # rows are identified by (sheet, row): a continuation sheet repeats row numbers
             shown = df.join(bad, on=["_row", "_sheet"], how="semi", nulls_equal=True).select(
-                "_row", "_sheet", pl.col(col.key).str.slice(0, 40))
+                "_row", "_sheet", pl.col(col.key).cast(pl.String).str.slice(0, 40))
             for r, sh, v in shown.iter_rows():
                 issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), f"{msg}; found {v!r}"))
         if not col.nullable:

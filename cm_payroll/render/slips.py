@@ -41,55 +41,72 @@ def slip_filename(manager_id: str) -> str:
     return f"{manager_id}.xlsx"
 
 
-def slip_workbook(slip: Slip) -> bytes:
-    buf = io.BytesIO()
-    wb = new_workbook(buf, slip.title)
-    ws = wb.add_worksheet("薪酬单")
-    f_title = wb.add_format({"bold": True, "font_size": 14, "align": "center"})
-    f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    f_label = wb.add_format({"bold": True, "border": 1})
-    f_cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top"})
-    f_money = wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"})
-    f_total = wb.add_format({"num_format": MONEY_FMT, "border": 1, "bold": True, "top": 2})
-    f_total_l = wb.add_format({"border": 1, "bold": True, "top": 2})
-    ws.merge_range(0, 0, 0, 3, slip.title, f_title)
+SLIP_SHEET = "薪酬单"
+
+
+def slip_formats(wb) -> dict[str, object]:
+    """The cell formats of a slip, by name (xlsxwriter Formats)."""
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14, "align": "center"}),
+        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        "label": wb.add_format({"bold": True, "border": 1}),
+        "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"}),
+        "total": wb.add_format({"num_format": MONEY_FMT, "border": 1, "bold": True, "top": 2}),
+        "total_l": wb.add_format({"border": 1, "bold": True, "top": 2}),
+    }
+
+
+def lay_out(ws, f: dict, slip: Slip) -> None:
+    """The cells of a slip, written to `ws` with the formats `f` (slip_formats). `ws` is an
+    xlsxwriter worksheet or slip_xlsx's recorder of the same calls (the fast writer)."""
+    ws.merge_range(0, 0, 0, 3, slip.title, f["title"])
     r = 2
     for i in range(0, len(slip.facts), 2):
         for k, (label, value) in enumerate(slip.facts[i:i + 2]):
-            ws.write_string(r, k * 2, label, f_label)
-            text(ws, r, k * 2 + 1, value, f_cell)
+            ws.write_string(r, k * 2, label, f["label"])
+            text(ws, r, k * 2 + 1, value, f["cell"])
         r += 1
     r += 1
     for j, h in enumerate(("项目", "金额(元)", "条款", "计算依据")):
-        ws.write_string(r, j, h, f_head)
+        ws.write_string(r, j, h, f["head"])
     r += 1
     for line in slip.lines:
-        ws.write_string(r, 0, line.label, f_cell)
-        ws.write_number(r, 1, number(Decimal(line.amount) / 100), f_money)
-        text(ws, r, 2, line.article, f_cell)
-        text(ws, r, 3, line.basis, f_cell)
+        ws.write_string(r, 0, line.label, f["cell"])
+        ws.write_number(r, 1, number(Decimal(line.amount) / 100), f["money"])
+        text(ws, r, 2, line.article, f["cell"])
+        text(ws, r, 3, line.basis, f["cell"])
         r += 1
-    ws.write_string(r, 0, slip.total.label, f_total_l)
-    ws.write_number(r, 1, number(Decimal(slip.total.amount) / 100), f_total)
-    text(ws, r, 2, slip.total.article, f_total_l)
-    text(ws, r, 3, slip.total.basis, f_total_l)
+    ws.write_string(r, 0, slip.total.label, f["total_l"])
+    ws.write_number(r, 1, number(Decimal(slip.total.amount) / 100), f["total"])
+    text(ws, r, 2, slip.total.article, f["total_l"])
+    text(ws, r, 3, slip.total.basis, f["total_l"])
     r += 2
     if slip.ytd:
-        ws.write_string(r, 0, "本年累计", f_head)
+        ws.write_string(r, 0, "本年累计", f["head"])
         r += 1
         for label, value in slip.ytd:
-            ws.write_string(r, 0, label, f_label)
-            text(ws, r, 1, value, f_cell)
+            ws.write_string(r, 0, label, f["label"])
+            text(ws, r, 1, value, f["cell"])
             r += 1
         r += 1
     for note in slip.notes:
-        ws.merge_range(r, 0, r, 3, "", f_cell)
-        text(ws, r, 0, note, f_cell)
+        ws.merge_range(r, 0, r, 3, "", f["cell"])
+        text(ws, r, 0, note, f["cell"])
         r += 1
     r += 1
     for k, label in enumerate(SIGN_OFF):
         ws.write_string(r + k // 2, (k % 2) * 2, f"{label}:")
         ws.write_string(r + k // 2, (k % 2) * 2 + 1, "______________")
+
+
+def slip_workbook_xlsxwriter(slip: Slip) -> bytes:
+    """A slip written by xlsxwriter: the reference the fast writer (slip_xlsx) reproduces byte for
+    byte, and what it falls back to for a slip it does not handle."""
+    buf = io.BytesIO()
+    wb = new_workbook(buf, slip.title)
+    ws = wb.add_worksheet(SLIP_SHEET)
+    lay_out(ws, slip_formats(wb), slip)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 16)
     ws.set_column(2, 2, 14)
@@ -100,3 +117,9 @@ def slip_workbook(slip: Slip) -> bytes:
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     wb.close()
     return buf.getvalue()
+
+
+def slip_workbook(slip: Slip) -> bytes:
+    """slips/<id>.xlsx: the bytes slip_workbook_xlsxwriter() writes, about ten times faster."""
+    from cm_payroll.render.slip_xlsx import fast_slip_workbook
+    return fast_slip_workbook(slip)

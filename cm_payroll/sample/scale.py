@@ -36,7 +36,9 @@ from xml.sax.saxutils import escape
 
 import polars as pl
 
-__all__ = ["generate_scale", "FORMATS", "EXCEL_MAX_ROWS", "write_xlsx"]
+__all__ = ["generate_scale", "FORMATS", "EXCEL_MAX_ROWS", "write_xlsx", "clear_trees", "has_trees",
+           # shared with the rcc scale generator (cm_payroll/sample/rcc_scale.py)
+           "_Rng", "_months", "_yuan", "_pick", "_adjustments", "_SURNAMES", "_GIVEN", "_MONEY"]
 
 FORMATS = ("parquet", "csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576            # rows of one worksheet, the header included

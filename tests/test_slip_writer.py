@@ -1,0 +1,103 @@
+"""The fast slip writer (render/slip_xlsx.py, issue 5) writes byte-for-byte what xlsxwriter writes for
+the same slip: every slip of both sample years, and generated slips with hostile text."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.pipeline import load_result, run_year
+from cm_payroll.render import slip_xlsx
+from cm_payroll.render.slips import (
+    Slip,
+    SlipLine,
+    slip_workbook,
+    slip_workbook_xlsxwriter,
+)
+from cm_payroll.rulebook import load_rulebook
+from cm_payroll.rulebooks import module_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("rules", ["securities", "rcc"])
+def test_every_sample_slip_is_the_xlsxwriter_file(tmp_path: Path, rules: str) -> None:
+    out = tmp_path / "out"
+    run_year(2013, ROOT / "sample_data" / rules, out, rules=rules)
+    rb = load_rulebook(rules)
+    mod = module_for(rb.id)
+    slip_xlsx._SHAPES.clear()
+    n = 0
+    for m in range(parse_month("2013-01"), parse_month("2013-12") + 1):
+        pay = load_result(out, fmt_month(m))
+        p = mod.build_params(rb.at(m))
+        for slip in mod.slips(pay, m, p):
+            assert slip_workbook(slip) == slip_workbook_xlsxwriter(slip), (fmt_month(m), slip.manager_id)
+            n += 1
+        # and the files the run wrote are those bytes
+        some = sorted((out / fmt_month(m) / "slips").glob("*.xlsx"))[:3]
+        for f in some:
+            assert f.read_bytes() == slip_workbook_xlsxwriter(
+                next(s for s in mod.slips(pay, m, p) if s.manager_id == f.stem))
+    assert n > 400
+    assert 1 <= len(slip_xlsx._SHAPES) <= 6          # a handful of shapes, all reproduced
+    assert all(sh.members for sh in slip_xlsx._SHAPES.values())
+
+
+hostile = st.text(alphabet=st.sampled_from(list("ab 中文&<>\"'\n\t\r_x0041_\x00\x01\x1f\ufffe\uffff😀=+-@¥")),
+                  max_size=12)
+plain = st.text(alphabet=st.sampled_from(list("abc工资项目 ")), min_size=1, max_size=8)
+
+
+def _slips():
+    line = st.builds(SlipLine, plain, st.integers(-10**13, 10**13), st.one_of(hostile, plain), hostile)
+    pair = st.tuples(st.one_of(plain, hostile.filter(bool)), st.one_of(st.none(), hostile, plain))
+    return st.builds(
+        Slip, st.just("M001"), st.one_of(plain, hostile.filter(bool)),
+        st.lists(pair, max_size=9), st.lists(line, max_size=20), line,
+        st.lists(st.tuples(plain, st.one_of(st.none(), hostile)), max_size=4),
+        st.lists(hostile, max_size=25))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_slips())
+def test_generated_slips_are_the_xlsxwriter_file(slip: Slip) -> None:
+    texts = [slip.title, *(s for pair in slip.facts for s in pair if s), *(n for n in slip.notes)]
+    texts += [x for ln in [*slip.lines, slip.total] for x in (ln.label, ln.article, ln.basis)]
+    if any(t.startswith("<r>") and t.endswith("</r>") for t in texts):
+        return                                   # xlsxwriter writes those unescaped; see the next test
+    fast, reference = slip_workbook(slip), slip_workbook_xlsxwriter(slip)
+    assert fast == reference
+
+
+def test_text_that_looks_like_rich_text_xml_is_escaped_and_reads_back() -> None:
+    evil = "<r>x</t></r>"                        # xlsxwriter would write this into the XML as it is
+    slip = Slip("M1", "标题", [("姓名", evil)], [SlipLine("基本工资", 100, "S-Art.1", evil)],
+                SlipLine("应发合计", 100, "", ""), notes=[evil])
+    data = slip_workbook(slip)
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert ws["B3"].value == evil and ws["D6"].value == evil
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+
+
+def test_the_fast_slip_reads_back_with_its_formats() -> None:
+    slip = Slip("M1", "某营业部 2013年12月 薪酬单", [("工号", "M1"), ("姓名", " 张三 ")],
+                [SlipLine("绩效奖金", 185_185, "S-Art.13", "12,345.67 × 15%"), SlipLine("扣款", -1, "", "")],
+                SlipLine("应发合计", 185_184, "S-Art.20", "各项之和"), [("累计应发", "1,851.84")], ["说明"])
+    data = slip_workbook(slip)
+    assert data == slip_workbook_xlsxwriter(slip)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb["薪酬单"]
+    assert ws["A1"].value == slip.title and "A1:D1" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws["B3"].value == "M1" and ws["D3"].value == " 张三 "
+    assert ws["B6"].value == 1851.85 and ws["B6"].number_format.startswith("#,##0.00")
+    assert ws["B7"].value == -0.01 and ws["B8"].value == 1851.84 and ws["B8"].font.b
+    assert wb.properties.title == slip.title
