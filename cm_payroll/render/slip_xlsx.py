@@ -14,8 +14,8 @@ The layout itself is not repeated here: `slips.lay_out` writes the cells, to an 
 or to the recorder below. A slip this writer does not reproduce (a string beyond Excel's cell limit,
 a number that is not finite) is written by xlsxwriter.
 
-One deliberate difference: xlsxwriter writes a string that looks like rich-text XML (`<r>…</r>`) into
-the file unescaped (input text could then break the workbook); this writer escapes every string.
+A string that looks like rich-text XML (`<r>…</r>`) is written by xlsx.text as a rich string of plain
+fragments (xlsxwriter would put it into the XML unescaped); such a slip is left to xlsxwriter.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from xlsxwriter.utility import _preserve_whitespace, _utf16_len, xl_col_to_name
 from xlsxwriter.xmlwriter import XMLwriter
@@ -38,12 +39,21 @@ _XML_ESCAPES = re.compile('["&<>\n]')
 _FORMAT_NAMES = ("title", "head", "label", "cell", "money", "total", "total_l")   # slips.slip_formats
 _MAX_CHARS = 32767                                           # Excel's cell limit in UTF-16 units
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)                             # xlsxwriter's member timestamp
+_LETTERS = [chr(65 + i) for i in range(26)]
 
 
 def _escape_data(s: str) -> str:
     if not _XML_ESCAPES.search(s):
         return s
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@lru_cache(maxsize=1 << 16)
+def _si(s: str) -> str:
+    """A shared string's <si> element as xlsxwriter writes it (labels and articles repeat: cached)."""
+    s = _escape_control(s)
+    space = ' xml:space="preserve"' if _preserve_whitespace(s) else ""
+    return f"<si><t{space}>{_escape_data(s)}</t></si>"
 
 
 class Unsupported(Exception):
@@ -60,39 +70,34 @@ class Recorder:
         self.sst: dict[str, int] = {}
         self.count = 0
         self.merges: list[tuple[int, int, int, int]] = []
-        self.rmin = self.rmax = self.cmin = self.cmax = -1
-
-    def _dim(self, r: int, c: int) -> None:
-        if self.rmin < 0:
-            self.rmin = self.rmax = r
-            self.cmin = self.cmax = c
-            return
-        self.rmin, self.rmax = min(self.rmin, r), max(self.rmax, r)
-        self.cmin, self.cmax = min(self.cmin, c), max(self.cmax, c)
 
     def write_string(self, r: int, c: int, s: str, fmt: str | None = None) -> None:
         if len(s) > _MAX_CHARS // 2 and _utf16_len(s) > _MAX_CHARS:
             raise Unsupported("a string longer than an Excel cell holds")
-        self._dim(r, c)
-        idx = self.sst.setdefault(s, len(self.sst))
+        sst = self.sst
+        idx = sst.get(s)
+        if idx is None:
+            idx = sst[s] = len(sst)
         self.count += 1
-        self.table.setdefault(r, {})[c] = ("s", idx, fmt)
+        row = self.table.get(r)
+        if row is None:
+            row = self.table[r] = {}
+        row[c] = ("s", idx, fmt)
 
     def write_number(self, r: int, c: int, n, fmt: str | None = None) -> None:
         if type(n) not in (int, float) or not math.isfinite(n):
             raise Unsupported(f"number {n!r}")
-        self._dim(r, c)
         self.table.setdefault(r, {})[c] = ("n", n, fmt)
+
+    def write_rich_string(self, *_args) -> None:
+        raise Unsupported("a rich string")
 
     def write_blank(self, r: int, c: int, _value=None, fmt: str | None = None) -> None:
         if fmt is None:                       # xlsxwriter writes no cell for a blank without a format
             return
-        self._dim(r, c)
         self.table.setdefault(r, {})[c] = ("b", None, fmt)
 
     def merge_range(self, r1: int, c1: int, r2: int, c2: int, data, fmt: str | None = None) -> None:
-        self._dim(r1, c1)
-        self._dim(r2, c2)
         self.merges.append((r1, c1, r2, c2))
         if data is None or data == "":
             self.write_blank(r1, c1, None, fmt)
@@ -128,7 +133,7 @@ class Recorder:
                 lo, hi = min(lo, a), max(hi, z)
             spans[b] = (lo, hi)
         span = {b: f"{lo + 1}:{hi + 1}" for b, (lo, hi) in spans.items()}
-        letters = {c: xl_col_to_name(c) for c in range(self.cmin, self.cmax + 1)}
+        letters = _LETTERS
         out = []
         for r in sorted(self.table):
             row = self.table[r]
@@ -137,7 +142,7 @@ class Recorder:
             for c in sorted(row):
                 kind, value, fmt = row[c]
                 s = f' s="{xf[fmt]}"' if fmt is not None else ""
-                ref = f"{letters[c]}{n}"
+                ref = f"{letters[c] if c < 26 else xl_col_to_name(c)}{n}"
                 if kind == "s":
                     out.append(f'<c r="{ref}"{s} t="s"><v>{value}</v></c>')
                 elif kind == "n":
@@ -148,18 +153,20 @@ class Recorder:
         return "".join(out)
 
     def dimension(self) -> str:
-        a = f"{xl_col_to_name(self.cmin)}{self.rmin + 1}"
-        if self.rmin == self.rmax and self.cmin == self.cmax:
+        """The used range: every cell written and the corners of merged ranges (xlsxwriter's rule)."""
+        rows = [*self.table, *(m[0] for m in self.merges), *(m[2] for m in self.merges)]
+        cols = [c for row in self.table.values() for c in row]
+        cols += [m[1] for m in self.merges] + [m[3] for m in self.merges]
+        rmin, rmax, cmin, cmax = min(rows), max(rows), min(cols), max(cols)
+        a = f"{xl_col_to_name(cmin)}{rmin + 1}"
+        if rmin == rmax and cmin == cmax:
             return a
-        return f"{a}:{xl_col_to_name(self.cmax)}{self.rmax + 1}"
+        return f"{a}:{xl_col_to_name(cmax)}{rmax + 1}"
 
     def shared_strings(self) -> str:
-        items = []
-        for s in self.sst:                     # dicts keep insertion order: the shared-string order
-            s = _escape_control(s)
-            space = ' xml:space="preserve"' if _preserve_whitespace(s) else ""
-            items.append(f"<si><t{space}>{_escape_data(s)}</t></si>")
-        return f' count="{self.count}" uniqueCount="{len(self.sst)}">' + "".join(items) + "</sst>"
+        # dicts keep insertion order: the shared-string order
+        items = "".join(map(_si, self.sst))
+        return f' count="{self.count}" uniqueCount="{len(self.sst)}">{items}</sst>'
 
 
 # --------------------------------------------------------------------------------------------- shapes
@@ -290,8 +297,7 @@ def fast_slip_workbook(slip: slips.Slip) -> bytes:
     sh = _SHAPES.get(shape)
     if sh is None:
         sh, reference = _learn(shape, slip)
-        rich = any(s.startswith("<r>") and s.endswith("</r>") for s in rec.sst)   # see the module note
-        if not rich and _assemble(sh, rec, slip.title) != reference:
+        if _assemble(sh, rec, slip.title) != reference:
             # this writer does not reproduce the shape: leave it to xlsxwriter (never expected)
             sh = _Shape([], b"", {}, "", "", "", "", "", "")
         _SHAPES[shape] = sh

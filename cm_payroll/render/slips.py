@@ -60,11 +60,12 @@ def slip_formats(wb) -> dict[str, object]:
 def lay_out(ws, f: dict, slip: Slip) -> None:
     """The cells of a slip, written to `ws` with the formats `f` (slip_formats). `ws` is an
     xlsxwriter worksheet or slip_xlsx's recorder of the same calls (the fast writer)."""
-    ws.merge_range(0, 0, 0, 3, slip.title, f["title"])
+    ws.merge_range(0, 0, 0, 3, "", f["title"])
+    text(ws, 0, 0, slip.title, f["title"])
     r = 2
     for i in range(0, len(slip.facts), 2):
         for k, (label, value) in enumerate(slip.facts[i:i + 2]):
-            ws.write_string(r, k * 2, label, f["label"])
+            text(ws, r, k * 2, label, f["label"])
             text(ws, r, k * 2 + 1, value, f["cell"])
         r += 1
     r += 1
@@ -72,12 +73,12 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
         ws.write_string(r, j, h, f["head"])
     r += 1
     for line in slip.lines:
-        ws.write_string(r, 0, line.label, f["cell"])
+        text(ws, r, 0, line.label, f["cell"])
         ws.write_number(r, 1, number(Decimal(line.amount) / 100), f["money"])
         text(ws, r, 2, line.article, f["cell"])
         text(ws, r, 3, line.basis, f["cell"])
         r += 1
-    ws.write_string(r, 0, slip.total.label, f["total_l"])
+    text(ws, r, 0, slip.total.label, f["total_l"])
     ws.write_number(r, 1, number(Decimal(slip.total.amount) / 100), f["total"])
     text(ws, r, 2, slip.total.article, f["total_l"])
     text(ws, r, 3, slip.total.basis, f["total_l"])
@@ -86,7 +87,7 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
         ws.write_string(r, 0, "本年累计", f["head"])
         r += 1
         for label, value in slip.ytd:
-            ws.write_string(r, 0, label, f["label"])
+            text(ws, r, 0, label, f["label"])
             text(ws, r, 1, value, f["cell"])
             r += 1
         r += 1

@@ -43,11 +43,22 @@ def number(value) -> int | float:
     return value
 
 
+def looks_like_rich_text(s: str) -> bool:
+    """xlsxwriter writes a string that starts with <r> and ends with </r> into the XML unescaped, as a
+    rich-text run: text from an input file could then break the workbook."""
+    return s.startswith("<r>") and s.endswith("</r>")
+
+
 def text(ws, row: int, col: int, value, fmt=None) -> None:
     if value is None:
         ws.write_blank(row, col, None, fmt)
+        return
+    s = str(value)
+    if looks_like_rich_text(s):
+        # written as a rich string of plain fragments, which xlsxwriter escapes: the cell shows s
+        ws.write_rich_string(row, col, s[:1], s[1:2], s[2:], fmt)
     else:
-        ws.write_string(row, col, str(value), fmt)
+        ws.write_string(row, col, s, fmt)
 
 
 def col_width(values: list[str], minimum: int = 6, maximum: int = 60) -> float:
