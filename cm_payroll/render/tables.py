@@ -20,7 +20,7 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 
 from cm_payroll.money import RATE_SCALE, SCORE_SCALE
 from cm_payroll.render.xlsx import (INT_FMT, MONEY_FMT, RATE_FMT, SCORE_FMT, col_width, new_workbook,
-                                    number, text)
+                                    number, paused_gc, text)
 
 SIGN_OFF = ("计算", "审核", "复核", "签批")     # S-Art.32: 计算、审核、复核、签批
 
@@ -41,6 +41,9 @@ def _cell_value(kind: str, v):
     if kind == "rate":
         return Decimal(v) / RATE_SCALE
     return v
+
+
+_SCALES = {"money": 100, "x100": 100, "score": SCORE_SCALE, "rate": RATE_SCALE}
 
 
 def _display(kind: str, v) -> str:
@@ -97,17 +100,23 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
     """Header, rows, totals; returns the first free row after the table (totals row included)."""
     for j, (_, header, _) in enumerate(columns):
         ws.write_string(0, j, header, fmts["head"])
+    # A number cell holds the double nearest the exact amount: the integer (fen, ppm, score units; all
+    # below 2**53) divided by its scale with Python's int / int, which is correctly rounded, i.e. the
+    # same double as float(Decimal(v) / scale) (Polars divides a column by a constant through its
+    # reciprocal: 113 / 100 gave 1.1300000000000001; tests/test_slip_writer.py). Display only.
     rows = frame.select([k for k, _, _ in columns]).rows()
+    cell_fmts = [fmts["wrap"] if key in wrap_keys else fmts.get(kind, fmts["text"]) for key, _, kind in columns]
+    scales = [_SCALES.get(kind, 1) if kind in NUMERIC else None for _, _, kind in columns]
     for i, row in enumerate(rows, start=1):
-        for j, ((key, _, kind), v) in enumerate(zip(columns, row)):
-            val = _cell_value(kind, v)
-            fmt = fmts["wrap"] if key in wrap_keys else fmts.get(kind, fmts["text"])
-            if val is None:
-                ws.write_blank(i, j, None, fmt)
-            elif kind in NUMERIC:
-                ws.write_number(i, j, number(val), fmt)
+        for j, v in enumerate(row):
+            if v is None:
+                ws.write_blank(i, j, None, cell_fmts[j])
+            elif scales[j] is None:
+                text(ws, i, j, v, cell_fmts[j])
+            elif scales[j] == 1:
+                ws.write_number(i, j, v, cell_fmts[j])
             else:
-                text(ws, i, j, val, fmt)
+                ws.write_number(i, j, v / scales[j], cell_fmts[j])   # ok-float: see above
     last = len(rows)
     after = last + 1
     if totals:
@@ -163,6 +172,7 @@ def _sign_off(ws, fmts: dict, row: int, step: int = 3) -> None:
     ws.write_string(row + 2, 1, "____________")
 
 
+@paused_gc()
 def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
                    totals: bool = True, sign_off: bool = True, notes: list[str] | None = None) -> bytes:
     """A one-sheet table (header row 1 as SPEC 5 says), a totals row with formulas and cached values,
@@ -194,6 +204,7 @@ def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool) -
 
 # ------------------------------------------------------------------------------------------- summary
 
+@paused_gc()
 def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
                      gross_key: str = "gross_pay", sheet: str = "工资汇总",
                      notes: list[str] | None = None, rank_key: str | None = None) -> bytes:

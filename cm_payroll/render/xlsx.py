@@ -7,7 +7,9 @@ zip entry times). Safety: every text cell is written with write_string, so a val
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import io
 from decimal import Decimal
 
@@ -19,6 +21,21 @@ MONEY_FMT = "#,##0.00;[Red]-#,##0.00"
 RATE_FMT = "0.00%"
 SCORE_FMT = "#,##0.00"
 INT_FMT = "#,##0"
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Python's cyclic garbage collector paused while a large workbook is written (also a decorator).
+    xlsxwriter keeps every cell as a small object until close(); the collector's full passes then walk
+    those millions of live objects again and again (about a fifth of the time of a 30,000-row summary),
+    and none of them is garbage. The collector comes back on only if it was on."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def new_workbook(buf: io.BytesIO, title: str = "") -> xlsxwriter.Workbook:

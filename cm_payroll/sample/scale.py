@@ -129,9 +129,10 @@ def _months(start: str, count: int) -> list[str]:
 
 
 def _yuan(fen: pl.Expr) -> pl.Expr:
-    """Integer fen → the shortest decimal text of the yuan amount ('1234.56', '1234.5', '1234.0'), as
-    Excel's General format and CSV exports write it. Exact: below 2**53 / 100 the shortest text that
-    round-trips the nearest double of fen / 100 is that decimal itself."""
+    """Integer fen → the text of the yuan amount as a program exporting doubles writes it: Polars
+    (2.x) prints up to 17 significant digits, so about 4 amounts in 10 come out as '224071.58000000002'
+    or '853.9200000000001' (as many back-office exports do). The loader reads such text exactly: it
+    rounds the full decimal half-up to the fen, which gives the intended amount."""
     return (fen / 100).cast(pl.String)
 
 
