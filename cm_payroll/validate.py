@@ -266,14 +266,13 @@ def _exact_number(col: Column, c: pl.Expr, dtype: pl.DataType, places: int | Non
     has more integer digits than MAX_INT_DIGITS (reported as not an amount)."""
     d = _decimals(col)
     if dtype.is_integer():
-        val = c.cast(pl.Int64, strict=False) * (10 ** d)
+        units = c.cast(pl.Int128, strict=False) * (10 ** d)          # Int128: no overflow
     elif dtype == pl.String and places is not None and places > d:
-        units = c.cast(pl.Decimal(38, places)).to_physical()
-        val = div_half_up(units, 10 ** (places - d)).cast(pl.Int64, strict=False)
+        units = div_half_up(c.cast(pl.Decimal(38, places), strict=False).to_physical(), 10 ** (places - d))
     else:
-        val = c.cast(pl.Decimal(38, d)).to_physical().cast(pl.Int64, strict=False)
+        units = c.cast(pl.Decimal(38, d), strict=False).to_physical()
     limit = 10 ** (MAX_INT_DIGITS + d)
-    return pl.when(val.abs() < limit).then(val)
+    return pl.when(units.is_between(-limit + 1, limit - 1)).then(units.cast(pl.Int64))
 
 
 def _by_distinct(col: Column, s: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:

@@ -142,3 +142,18 @@ def test_totals_marker_equals_the_nfkc_test_on_every_cell(cells) -> None:
     s = pl.Series("c", cells, dtype=pl.String)
     expected = pl.select(load._is_total(pl.lit(s)).fill_null(False)).to_series()
     assert load._total_marker(s).to_list() == expected.to_list()
+
+
+def test_out_of_range_parquet_numbers_are_reported_not_wrapped() -> None:
+    n = 3
+    base = {"manager_id": ["M1", "M2", "M3"], "client_id": ["a", "b", "c"], "origin": ["自行开发"] * n,
+            "is_new": ["否"] * n, "daily_avg_assets": ["1"] * n, "net_income": ["1"] * n}
+    frame = pl.DataFrame(base).with_columns(
+        pl.Series("opening_assets", [2**63 - 1, -(2**63), 5], dtype=pl.Int64),
+        pl.Series("closing_assets", [10**36, 7, 10**12], dtype=pl.Decimal(38, 0)))
+    typed, issues = validate.type_table(_raw(frame))
+    msgs = [i.render() for i in issues]
+    assert len([m for m in msgs if "opening_assets" in m]) == 2, msgs          # both Int64 extremes
+    assert len([m for m in msgs if "closing_assets" in m]) == 1, msgs          # 10**36 yuan
+    assert typed.get_column("opening_assets").to_list()[2] == 500
+    assert typed.get_column("closing_assets").to_list()[1:] == [700, 10**14]
