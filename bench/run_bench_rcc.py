@@ -31,7 +31,6 @@ import gc
 import json
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import polars as pl  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from run_bench import Run, Stage, Wrapped, peak_mib, reset_peak, timed  # noqa: E402
+from run_bench import Run, Stage, Wrapped, cached_tree, month1_state, peak_mib, reset_peak, timed  # noqa: E402
 
 from cm_payroll import ledger as ledger_mod  # noqa: E402
 from cm_payroll import pipeline, validate  # noqa: E402
@@ -71,34 +70,14 @@ console = Console()
 
 def ensure_data(n: int, formats: tuple[str, ...]) -> Path:
     root = DATA / f"rcc_m{n}"
-    marker = root / ".complete.json"
     want = {"managers": n, "loans_per_manager": LOANS_PER_MANAGER, "months": 2, "start": START,
             "formats": sorted(set(formats) | {"parquet"}), "generator": 1}
-    if marker.exists():
-        have = json.loads(marker.read_text())
-        if all(have.get(k) == v for k, v in want.items() if k != "formats") and set(want["formats"]) <= set(
-                have.get("formats", [])):
-            return root
-    if root.exists():
-        shutil.rmtree(root)
-    console.print(f"[dim]generating bench/data/rcc_m{n} ({n:,} managers × {LOANS_PER_MANAGER} loans, 2 months, "
-                  f"{', '.join(want['formats'])}) …[/]")
-    t = time.perf_counter()
-    generate_rcc_scale(root, managers=n, loans_per_manager=LOANS_PER_MANAGER, months=2, start=START,
-                       formats=tuple(want["formats"]))
-    want["seconds"] = round(time.perf_counter() - t, 1)
-    marker.write_text(json.dumps(want))
-    console.print(f"[dim]  generated in {want['seconds']} s[/]")
-    return root
+    return cached_tree(root, want, lambda fmts: generate_rcc_scale(
+        root, managers=n, loans_per_manager=LOANS_PER_MANAGER, months=2, start=START, formats=fmts),
+        f"{n:,} managers × {LOANS_PER_MANAGER} loans")
 
 
 # ----------------------------------------------------------------------------------- stages
-
-def month1_state(rb, mod, folder: Path):
-    m1 = parse_month(START)
-    c = pipeline.compute(rb, mod, [m1], folder, mod.empty_state(), m1, {}, lambda *_: None)[0]
-    return c.result.state, c.result.aux
-
 
 class WrappedMany:
     """Time every call of several functions of one module (the sum)."""

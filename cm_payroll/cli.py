@@ -323,11 +323,12 @@ def sample(
     output = output if output is not None else Path("sample_data") / rules
     managers = managers if managers is not None else defaults[0]
     if rules == "securities" and (clients_per_manager is not None or months is not None or managers > 2000):
-        _scale_sample(output, managers, clients_per_manager or 50, months, start, end, seed, formats, force, quiet)
+        _scale_sample("securities", output, managers, clients_per_manager or 50, months, start, end, seed, formats,
+                      force, quiet)
         return
     if rules == "rcc" and (loans_per_manager is not None or months is not None or managers > 2000):
-        _rcc_scale_sample(output, managers, loans_per_manager or 100, months, start, end, seed, formats, force,
-                          quiet)
+        _scale_sample("rcc", output, managers, loans_per_manager or 100, months, start, end, seed, formats, force,
+                      quiet)
         return
     end = end if end is not None else defaults[1]
     if output.exists() and any(p.name[:2].isdigit() for p in output.iterdir()):
@@ -350,56 +351,39 @@ def sample(
         out.print(f"wrote {len(paths)} files under {output}")
 
 
-def _scale_sample(output: Path, managers: int, per_manager: int, months: int | None, start: str,
+def _scale_sample(rules: str, output: Path, managers: int, per_manager: int, months: int | None, start: str,
                   end: str | None, seed: int, formats: str, force: bool, quiet: bool) -> None:
-    """`sample` at benchmark scale (issue 5): cm_payroll/sample/scale.py."""
-    from cm_payroll.months import parse_month
-    from cm_payroll.sample import scale
-    try:
-        if months is None:
-            months = parse_month(end) - parse_month(start) + 1 if end is not None else 12
-        fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-        if not fmts or set(fmts) - set(scale.FORMATS):
-            raise ValueError(f"--format {formats}: choose from {', '.join(scale.FORMATS)} (comma separated)")
-        if scale.has_trees(output):
-            if not force:
-                err.print(f"[bold red]error:[/] {output} already holds a sample; use --force to replace it")
-                raise typer.Exit(3)
-            scale.clear_trees(output)
-        report = None if quiet else (lambda m: err.print(f"[dim]{m} written[/]", highlight=False))
-        paths = scale.generate_scale(output, managers=managers, clients_per_manager=per_manager, months=months,
-                                     start=start, seed=seed, formats=fmts, progress=report)
-    except ValueError as exc:
-        _fail(_usage(exc), False)
-    if not quiet:
-        out.print(f"wrote {len(paths)} files under {output} ({managers:,} managers × {per_manager} clients, "
-                  f"{months} months: {', '.join(sorted({p.parent.parent.name for p in paths}))})")
-
-
-def _rcc_scale_sample(output: Path, managers: int, per_manager: int, months: int | None, start: str,
-                      end: str | None, seed: int, formats: str, force: bool, quiet: bool) -> None:
-    """`sample --rules rcc` at benchmark scale (issue 5): cm_payroll/sample/rcc_scale.py; as
-    _scale_sample."""
+    """`sample` at benchmark scale (issue 5): cm_payroll/sample/scale.py (securities: clients per
+    manager) or cm_payroll/sample/rcc_scale.py (rcc: loans per manager)."""
     from cm_payroll.months import parse_month
     from cm_payroll.sample import rcc_scale, scale
+    if rules == "rcc":
+        allowed, unit = rcc_scale.FORMATS, "loans"
+
+        def generate(**kw):
+            return rcc_scale.generate_rcc_scale(output, loans_per_manager=per_manager, **kw)
+    else:
+        allowed, unit = scale.FORMATS, "clients"
+
+        def generate(**kw):
+            return scale.generate_scale(output, clients_per_manager=per_manager, **kw)
     try:
         if months is None:
             months = parse_month(end) - parse_month(start) + 1 if end is not None else 12
         fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-        if not fmts or set(fmts) - set(rcc_scale.FORMATS):
-            raise ValueError(f"--format {formats}: choose from {', '.join(rcc_scale.FORMATS)} (comma separated)")
+        if not fmts or set(fmts) - set(allowed):
+            raise ValueError(f"--format {formats}: choose from {', '.join(allowed)} (comma separated)")
         if scale.has_trees(output):
             if not force:
                 err.print(f"[bold red]error:[/] {output} already holds a sample; use --force to replace it")
                 raise typer.Exit(3)
             scale.clear_trees(output)
         report = None if quiet else (lambda m: err.print(f"[dim]{m} written[/]", highlight=False))
-        paths = rcc_scale.generate_rcc_scale(output, managers=managers, loans_per_manager=per_manager,
-                                             months=months, start=start, seed=seed, formats=fmts, progress=report)
+        paths = generate(managers=managers, months=months, start=start, seed=seed, formats=fmts, progress=report)
     except ValueError as exc:
         _fail(_usage(exc), False)
     if not quiet:
-        out.print(f"wrote {len(paths)} files under {output} ({managers:,} managers × {per_manager} loans, "
+        out.print(f"wrote {len(paths)} files under {output} ({managers:,} managers × {per_manager} {unit}, "
                   f"{months} months: {', '.join(sorted({p.parent.parent.name for p in paths}))})")
 
 

@@ -371,11 +371,6 @@ def _total_rows(df: pl.DataFrame) -> pl.Series:
     return pl.select(pl.any_horizontal(hits)).to_series().alias("__total")
 
 
-def _total_marker(s: pl.Series) -> pl.Series:
-    """_total_rows of one column."""
-    return _total_rows(s.to_frame())
-
-
 # --------------------------------------------------------------------------------------------- cell checks
 
 # What calamine does not tell: a formula cell without a calculated value reads as blank, and a

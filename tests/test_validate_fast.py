@@ -141,7 +141,7 @@ def test_totals_marker_equals_the_nfkc_test_on_every_cell(cells) -> None:
     from cm_payroll import load
     s = pl.Series("c", cells, dtype=pl.String)
     expected = pl.select(load._is_total(pl.lit(s)).fill_null(False)).to_series()
-    assert load._total_marker(s).to_list() == expected.to_list()
+    assert load._total_rows(s.to_frame()).to_list() == expected.to_list()
 
 
 def test_out_of_range_parquet_numbers_are_reported_not_wrapped() -> None:

@@ -102,7 +102,7 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
         ws.write_string(0, j, header, fmts["head"])
     # A number cell holds the double nearest the exact amount: the integer (fen, ppm, score units; all
     # below 2**53) divided by its scale with Python's int / int, which is correctly rounded, i.e. the
-    # same double as float(Decimal(v) / scale) (Polars divides a column by a constant through its
+    # double nearest the exact decimal quotient (Polars divides a column by a constant through its
     # reciprocal: 113 / 100 gave 1.1300000000000001; tests/test_slip_writer.py). Display only.
     rows = frame.select([k for k, _, _ in columns]).rows()
     cell_fmts = [fmts["wrap"] if key in wrap_keys else fmts.get(kind, fmts["text"]) for key, _, kind in columns]

@@ -66,6 +66,7 @@ from cm_payroll.sample.scale import (
     write_xlsx,
 )
 from cm_payroll.sample.scale import _MONEY as _XLSX_NUMBERS
+from cm_payroll.sample.scale import _as_text as scale_as_text
 
 __all__ = ["generate_rcc_scale", "FORMATS", "LOANS_PER_MANAGER"]
 
@@ -421,16 +422,8 @@ def _events(rng: _Rng, mgr: pl.DataFrame, month: str, j: int) -> pl.DataFrame:
 # ------------------------------------------------------------------------------------ writers
 
 def _as_text(df: pl.DataFrame) -> pl.DataFrame:
-    """Money (Int64 fen) → '1234.56'; dates → ISO text."""
-    out = []
-    for c, t in df.schema.items():
-        if c in _MONEY:
-            out.append(_yuan(pl.col(c)).alias(c))
-        elif t == pl.Date:
-            out.append(pl.col(c).dt.strftime("%Y-%m-%d").alias(c))
-        else:
-            out.append(pl.col(c))
-    return df.select(out)
+    """Money (Int64 fen) → '1234.56' (exact integer formatting); dates → ISO text."""
+    return scale_as_text(df, _MONEY, _yuan)
 
 
 def _as_parquet(df: pl.DataFrame) -> pl.DataFrame:

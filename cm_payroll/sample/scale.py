@@ -38,7 +38,7 @@ import polars as pl
 
 __all__ = ["generate_scale", "FORMATS", "EXCEL_MAX_ROWS", "write_xlsx", "clear_trees", "has_trees",
            # shared with the rcc scale generator (cm_payroll/sample/rcc_scale.py)
-           "_Rng", "_months", "_yuan", "_pick", "_adjustments", "_SURNAMES", "_GIVEN", "_MONEY"]
+           "_Rng", "_months", "_yuan", "_pick", "_adjustments", "_as_text", "_SURNAMES", "_GIVEN", "_MONEY"]
 
 FORMATS = ("parquet", "csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576            # rows of one worksheet, the header included
@@ -337,12 +337,15 @@ def _adjustments(rng: _Rng, mgr: pl.DataFrame, month: str, j: int) -> pl.DataFra
 
 # ------------------------------------------------------------------------------------ writers
 
-def _as_text(df: pl.DataFrame) -> pl.DataFrame:
-    """Money columns (Int64 fen) → '1234.56'; dates → ISO text."""
+def _as_text(df: pl.DataFrame, money=None, yuan=None) -> pl.DataFrame:
+    """Money columns (Int64 fen; `money`, default _MONEY) → text by `yuan` (default _yuan); dates →
+    ISO text."""
+    money = _MONEY if money is None else money
+    yuan = _yuan if yuan is None else yuan
     out = []
     for c, t in df.schema.items():
-        if c in _MONEY:
-            out.append(_yuan(pl.col(c)).alias(c))
+        if c in money:
+            out.append(yuan(pl.col(c)).alias(c))
         elif t == pl.Date:
             out.append(pl.col(c).dt.strftime("%Y-%m-%d").alias(c))
         else:
