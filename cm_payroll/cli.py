@@ -43,6 +43,9 @@ TemplatesOpt = Annotated[Optional[Path], typer.Option("--templates", help="Folde
 ProtectOpt = Annotated[bool, typer.Option("--protect-slips", help="Encrypt each slip with its manager's "
                        "password ([slip_protection] of the rulebook; secret in $CM_PAYROLL_SLIP_SECRET); the "
                        "password list is written next to slips/.")]
+RulesChangedOpt = Annotated[bool, typer.Option("--rules-changed", help="Accept a rulebook whose content differs "
+                           "from the one this output folder used last; the parameters old → new are listed in "
+                           "the exceptions report and in run.json.")]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Language of the messages: zh or en (default "
                     "from $CM_PAYROLL_LANG or the locale).")]
 
@@ -172,6 +175,13 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
         return
     if quiet:
         return
+    if summary.rulebook_change:
+        out.print(t("out.rulebook_changed", n=len(summary.rulebook_change)), highlight=False, markup=False)
+    if not summary.months:
+        out.print(t("out.nothing_to_do"), highlight=False, markup=False)
+        if summary.pending:
+            out.print(t("out.pending", months=", ".join(summary.pending)), highlight=False, markup=False)
+        return
     table = Table(title=t("table.title", rulebook=summary.rulebook), show_lines=False)
     for col in ("month", "version", "managers", "exceptions", "gross", "folder"):
         table.add_column(t(f"col.{col}"), justify="right" if col not in ("month", "folder") else "left")
@@ -186,6 +196,8 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
     out.print(t("out.exceptions", path=last.folder / f"exceptions_{last.month}.xlsx"), highlight=False, markup=False)
     if passwords and (last.folder / passwords).exists():
         out.print(t("out.passwords", path=last.folder / passwords), highlight=False, markup=False)
+    if summary.pending:
+        out.print(t("out.pending", months=", ".join(summary.pending)), highlight=False, markup=False)
 
 
 def _grouped(yuan: str) -> str:
@@ -205,6 +217,9 @@ def month(
     what_if: Annotated[Optional[Path], typer.Option("--what-if", help="Compute the month under --rules "
                        "without touching the ledger or the official outputs, and write a comparison "
                        "workbook against the official run into this folder.")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="Begin a new output folder with this month, "
+                     "YYYY-MM: nothing before it is read; its folder may hold an opening file (期初数据).")] = None,
+    rules_changed: RulesChangedOpt = False,
     slip_format: FormatOpt = "xlsx",
     templates: TemplatesOpt = None,
     protect_slips: ProtectOpt = False,
@@ -212,8 +227,8 @@ def month(
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Compute one month's payroll. Earlier months of the same year that have inputs but are not in the
-    ledger yet are computed first, in order."""
+    """Compute one month's payroll. On a new output folder every earlier month that has an input
+    folder is computed first, from the earliest (or from --start)."""
     from cm_payroll import pipeline
     _lang(lang)
     if what_if is not None:
@@ -221,7 +236,8 @@ def month(
         return
     try:
         summary = pipeline.run_month(month, input, output, rules, force=force, report=_reporter(quiet, as_json),
-                                     formats=slip_format, templates=templates, protect_slips=protect_slips)
+                                     formats=slip_format, templates=templates, protect_slips=protect_slips,
+                                     start=start, rules_changed=rules_changed)
     except PayrollError as exc:
         _fail(exc, as_json)
     except ValueError as exc:
@@ -235,6 +251,7 @@ def year(
     input: InputOpt = Path("input"),
     output: OutputOpt = Path("output"),
     rules: RulesOpt = "securities",
+    rules_changed: RulesChangedOpt = False,
     slip_format: FormatOpt = "xlsx",
     templates: TemplatesOpt = None,
     protect_slips: ProtectOpt = False,
@@ -242,14 +259,18 @@ def year(
     as_json: JsonOpt = False,
     lang: LangOpt = None,
 ) -> None:
-    """Compute every month of a year that has inputs and is not closed yet."""
+    """Compute every month of a year that has input files, in order. Months already computed with
+    unchanged inputs are left as they are; months whose folders are still empty are pending."""
     from cm_payroll import pipeline
     _lang(lang)
     try:
         summary = pipeline.run_year(year, input, output, rules, report=_reporter(quiet, as_json),
-                                    formats=slip_format, templates=templates, protect_slips=protect_slips)
+                                    formats=slip_format, templates=templates, protect_slips=protect_slips,
+                                    rules_changed=rules_changed)
     except PayrollError as exc:
         _fail(exc, as_json)
+    except ValueError as exc:
+        _fail(_usage(exc), as_json)
     _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None)
 
 

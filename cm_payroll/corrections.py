@@ -36,13 +36,13 @@ def gross_differences(old: pl.DataFrame, new: pl.DataFrame, month: str) -> pl.Da
     ).sort("manager_id")
 
 
-def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, m: int, input_dir: Path, output_dir: Path,
-                 report):
-    from cm_payroll.pipeline import RunSummary, compute, corrections_frame, write_run
+def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir: Path, output_dir: Path,
+                 report, options=None, change: dict | None = None):
+    from cm_payroll.pipeline import RunSummary, compute, corrections_frame, note_rulebook_change, write_run
 
-    name = fmt_month(m)
-    chain = sorted(x for x in ledger.months if x >= name)
-    months = [parse_month(x) for x in chain]
+    months = plan.months
+    name = fmt_month(months[0])
+    chain = [fmt_month(k) for k in months]
     _, state = ledger.state_before(name)
     if state is None:
         state = mod.empty_state()
@@ -52,8 +52,9 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, m: int, input_di
         p = ledger.month_dir(x) / "corrections.parquet"
         if p.exists():
             applied[parse_month(x)] = pl.read_parquet(p)
-    first = parse_month(ledger.first_month) if ledger.first_month else months[0]
-    computed = compute(rb, mod, months, input_dir, state, first, applied, report, ledger.aux_before(name))
+    computed = compute(rb, mod, months, input_dir, state, plan.first, applied, report, ledger.aux_before(name),
+                       start=plan.start)
+    note_rulebook_change(computed[0], change or {}, rb)
     booked = []
     for c in computed:
         diff = gross_differences(ledger.read(fmt_month(c.month), "pay"), c.result.pay, fmt_month(c.month))
@@ -61,5 +62,5 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, m: int, input_di
     pending = ledger.pending_corrections + booked
     _ = corrections_frame(pending)          # schema check
     outcomes = write_run(ledger, rb, mod, computed, output_dir, ledger.first_month or name, input_dir,
-                         report, pending_after=pending)
+                         report, pending_after=pending, options=options)
     return RunSummary(rb.id, output_dir, outcomes)

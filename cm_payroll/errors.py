@@ -58,5 +58,10 @@ class RefusedError(PayrollError):
     exit_code = EXIT_REFUSED
 
 
+class MissingSystemPackage(RefusedError):
+    """A requested output needs a system package that is not installed (a CJK font, Pango): refused
+    before anything is computed, naming the Debian package."""
+
+
 class UsageError(PayrollError):
     exit_code = EXIT_USAGE

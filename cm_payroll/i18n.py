@@ -26,6 +26,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "out.exceptions": {"en": "exceptions:      {path}", "zh": "例外事项报告:{path}"},
     "out.passwords": {"en": "slip passwords:  {path}  (keep apart from the slips)",
                       "zh": "薪酬单密码表:{path}(请与薪酬单分开保管)"},
+    "out.nothing_to_do": {"en": "nothing to do: every month with input files is computed and its inputs are "
+                                "unchanged", "zh": "无需计算:有输入文件的月份均已计算,且输入未变"},
+    "out.pending": {"en": "pending (no input files yet): {months}", "zh": "待处理(尚无输入文件):{months}"},
+    "out.rulebook_changed": {"en": "the rulebook changed: {n} parameter(s) listed in the exceptions report and "
+                                   "run.json", "zh": "规则已变更:{n} 项参数变更已列入例外事项报告和 run.json"},
     # errors
     "err.input": {"en": "{n} input error(s){where}; nothing was written.",
                   "zh": "输入文件有 {n} 处错误{where};未写出任何文件。"},

@@ -39,6 +39,7 @@ FORMAT = 1
 LEDGER = ".ledger"
 STAGING = ".staging"
 MONTH_FILES = ("state.parquet", "pay.parquet", "exceptions.parquet")
+RULEBOOKS = "rulebooks"                  # .ledger/rulebooks/<sha256>.toml: every rulebook a run used
 
 
 def sha256_file(path: Path) -> str:
@@ -215,6 +216,8 @@ class Ledger:
     first_month: str | None = None
     months: dict[str, MonthEntry] = field(default_factory=dict)
     pending_corrections: list[dict] = field(default_factory=list)
+    start_month: str | None = None           # the root was begun with --start (its opening file)
+    head_rulebook_sha256: str | None = None  # the rulebook the last run used (HEAD; older HEADs lack it)
 
     @property
     def dir(self) -> Path:
@@ -264,6 +267,8 @@ class Ledger:
         try:
             led.rulebook_id = doc.get("rulebook_id")
             led.first_month = doc.get("first_month")
+            led.start_month = doc.get("start_month")
+            led.head_rulebook_sha256 = doc.get("rulebook_sha256")
             led.pending_corrections = list(doc.get("pending_corrections", []))
             for mon, e in sorted(doc.get("months", {}).items()):
                 entry = MonthEntry(mon, int(e["version"]), str(e["manifest_sha256"]))
@@ -347,6 +352,26 @@ class Ledger:
         d = self.month_dir(max(earlier))
         return {p.stem[4:]: pl.read_parquet(p) for p in sorted(d.glob("aux_*.parquet"))}
 
+    @property
+    def rulebook_sha256(self) -> str | None:
+        """The sha256 of the rulebook the last run used: HEAD's, else the latest month's manifest."""
+        if self.head_rulebook_sha256:
+            return self.head_rulebook_sha256
+        if not self.months:
+            return None
+        return self.manifest(max(self.months)).get("rulebook_sha256")
+
+    def rulebook_bytes(self, sha: str) -> bytes | None:
+        """The content of a rulebook a run used (kept under .ledger/rulebooks/), when this ledger has it."""
+        p = self.dir / RULEBOOKS / f"{sha}.toml"
+        if not _SHA.match(sha or "") or not p.is_file():
+            return None
+        data = p.read_bytes()
+        if sha256_bytes(data) != sha:
+            raise RefusedError(f"{p}: the stored rulebook is corrupted (sha256 differs); restore the output "
+                               f"folder from a backup; nothing was changed")
+        return data
+
     def versions(self, month: str) -> list[int]:
         d = self.dir / "months" / month
         if not d.is_dir():
@@ -402,9 +427,22 @@ def write_month_files(dest: Path, frames: dict[str, pl.DataFrame], manifest: dic
     return sha256_bytes(data)
 
 
-def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, staging_dir: Path) -> None:
+def stage_rulebook(staging_dir: Path, sha: str, data: bytes) -> Path:
+    """The rulebook of a run, staged to be kept under .ledger/rulebooks/ (for `audit` and for listing a
+    changed rulebook's parameters old → new)."""
+    p = staging_dir / RULEBOOKS / f"{sha}.toml"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, staging_dir: Path,
+           rulebook: Path | None = None) -> None:
     """Apply a staged run: journal first, then renames, then HEAD (the commit point)."""
     ops = []
+    if rulebook is not None and not (root / LEDGER / RULEBOOKS / rulebook.name).exists():
+        ops.append({"op": "move", "src": str(rulebook.relative_to(root)),
+                    "dst": f"{LEDGER}/{RULEBOOKS}/{rulebook.name}"})
     for s in staged:
         ops.append({"op": "move", "src": str(s.ledger_dir.relative_to(root)),
                     "dst": f"{LEDGER}/months/{s.month}/v{s.version}"})
@@ -440,6 +478,7 @@ _OP_PATHS = {   # (src, dst) of the three kinds of move a commit makes
     (rf"{re.escape(STAGING)}/\w+/ledger/{_MONTH}", rf"{re.escape(LEDGER)}/months/{_MONTH}/v\d+"),
     (_MONTH, rf"history/{_MONTH}/v\d+"),
     (rf"{re.escape(STAGING)}/\w+/out/{_MONTH}", _MONTH),
+    (rf"{re.escape(STAGING)}/\w+/{RULEBOOKS}/[0-9a-f]{{64}}\.toml", rf"{re.escape(LEDGER)}/{RULEBOOKS}/[0-9a-f]{{64}}\.toml"),
 }
 
 
@@ -477,10 +516,12 @@ def recover(root: Path) -> None:
 
 
 def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEntry],
-                  pending: list[dict]) -> dict:
+                  pending: list[dict], rulebook_sha256: str | None = None, start_month: str | None = None) -> dict:
     return {
         "format": FORMAT,
         "rulebook_id": rulebook_id,
+        "rulebook_sha256": rulebook_sha256,
+        "start_month": start_month,
         "first_month": first_month,
         "months": {m: {"version": e.version, "manifest_sha256": e.manifest_sha256}
                    for m, e in sorted(months.items())},

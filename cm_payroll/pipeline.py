@@ -13,7 +13,6 @@ import platform
 import time
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -25,21 +24,20 @@ from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
-                               new_staging, output_error, sha256_bytes, write_month_files)
-from cm_payroll.months import fmt_month, january_of, parse_month
+                               new_staging, output_error, sha256_bytes, stage_rulebook, write_month_files)
+from cm_payroll.load import find_file
+from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.plan import Plan, file_sha256, plan_month, plan_year
 from cm_payroll.render.documents import RenderOptions, make_options
 from cm_payroll.render.parallel import render_slips
 from cm_payroll.render.tables import exceptions_report, summary_workbook
-from cm_payroll.rulebook import Rulebook, load_rulebook
+from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
-from cm_payroll.validate import MonthInputs, load_month
+from cm_payroll.rulebooks.opening import OPENING_STEM
+from cm_payroll.validate import MonthInputs, Warning_, load_month
 
 Reporter = Callable[[str, str], None]
 # A reporter may also have .tick(stage, month, done, total) (per-slip progress).
-
-# The slip options (formats, templates, protection) of the run in progress; set by run_month so that
-# every path to render_month (re-runs through corrections.py too) writes the same formats.
-_RENDER: ContextVar[RenderOptions | None] = ContextVar("cm_payroll_render_options", default=None)
 
 
 @dataclass
@@ -65,10 +63,14 @@ class RunSummary:
     rulebook: str
     output_root: Path
     months: list[MonthOutcome]
+    pending: list[str] = field(default_factory=list)     # `year`: months without input files yet
+    nothing_to_do: bool = False                          # every month with inputs computed, unchanged
+    rulebook_change: list[dict] = field(default_factory=list)   # parameters old → new (--rules-changed)
 
     def as_dict(self) -> dict:
         return {"rulebook": self.rulebook, "output_root": str(self.output_root),
-                "months": [m.as_dict() for m in self.months]}
+                "months": [m.as_dict() for m in self.months], "pending_months": self.pending,
+                "nothing_to_do": self.nothing_to_do, "rulebook_change": self.rulebook_change}
 
 
 def _yuan_str(fen: int) -> str:
@@ -87,38 +89,17 @@ class Computed:
     result: MonthResult
     ctx: MonthContext
     stage_seconds: dict[str, float]
-
-
-# ------------------------------------------------------------------------------------------- planning
-
-def _months_to_run(ledger: Ledger, m: int, input_dir: Path, force: bool) -> list[int]:
-    name = fmt_month(m)
-    last = ledger.last_month()
-    if ledger.closed(name):
-        if not force:
-            raise RefusedError(
-                f"{name} is already closed (version {ledger.months[name].version}). To recompute it from "
-                f"corrected inputs run `cm-payroll month {name} --force`: the earlier outputs are kept as a "
-                f"numbered version and the differences are booked as corrections in the next open month")
-        return [m]
-    if last is not None and last > name:
-        raise RefusedError(f"{name} is not closed but the later month {last} is: months are computed in "
-                           f"order. Use a new output folder, or re-run a closed month with --force")
-    months = []
-    for k in range(january_of(m), m):
-        mk = fmt_month(k)
-        if (input_dir / mk).is_dir() and not ledger.closed(mk) and (last is None or mk > last):
-            months.append(k)
-    return months + [m]
+    notes: dict = field(default_factory=dict)      # extra run.json content (a rulebook change)
 
 
 # ------------------------------------------------------------------------------------------- compute
 
 def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, state: pl.DataFrame,
             first_month: int, corrections: dict[int, pl.DataFrame], report: Reporter,
-            aux: dict[str, pl.DataFrame] | None = None) -> list[Computed]:
+            aux: dict[str, pl.DataFrame] | None = None, start: int | None = None) -> list[Computed]:
     """Compute months in order from `state`; every input error of every month is collected before
-    giving up (later months are still validated; only their rules need the earlier months)."""
+    giving up (later months are still validated; only their rules need the earlier months).
+    `start`: the month an output root was begun with --start: its opening file seeds the state."""
     out: list[Computed] = []
     all_issues: list[InputIssue] = []
     aux = dict(aux or {})
@@ -132,6 +113,21 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         times["load+validate"] = time.perf_counter() - t0
         if issues:
             all_issues += issues
+            first_bad = first_bad or name
+            continue
+        opening = inputs.tables.get(OPENING_STEM)
+        if m == start:
+            seed, issues, warnings = mod.seed_state(inputs, m)
+            inputs.warnings += [Warning_(mid, "input_warning", msg) for mid, msg in warnings.iter_rows()]
+            if issues:
+                all_issues += issues
+                first_bad = first_bad or name
+                continue
+            state = seed
+        elif opening is not None and opening.present:
+            all_issues.append(InputIssue(opening.file, message=(
+                f"an opening file (期初数据) is read only in the first month of an output folder begun with "
+                f"--start; {name} is not that month, so it would be ignored: remove it from {name}/")))
             first_bad = first_bad or name
             continue
         if all_issues:
@@ -193,7 +189,7 @@ def finalize_exceptions(exc: pl.DataFrame, rb: Rulebook) -> pl.DataFrame:
 def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version: int,
                  meta: dict, options: RenderOptions | None = None) -> dict[str, str]:
     """Write the month's outputs into `dest`; return {relative path: sha256}. `options`: slip formats,
-    templates and protection (default: those of the run in progress, else xlsx slips only)."""
+    templates and protection (default: xlsx slips only)."""
     name = fmt_month(c.month)
     p = mod.build_params(c.ctx.params)
     dest.mkdir(parents=True, exist_ok=True)
@@ -211,7 +207,7 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
     put(f"exceptions_{name}.xlsx", exceptions_workbook(c.result.exceptions, rb, name))
     t = time.perf_counter()
     # every core (worker processes) for a big month; the files and their order are those of one process
-    render_slips(mod.slips, c.result.pay, c.month, p, name, dest, put, hashes, options or _RENDER.get(), rb.title)
+    render_slips(mod.slips, c.result.pay, c.month, p, name, dest, put, hashes, options, rb.title)
     c.stage_seconds["slips"] = time.perf_counter() - t
     run = run_document(c, rb, mod, version, hashes, meta)
     put("run.json", dumps(run))
@@ -250,6 +246,7 @@ def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashe
         "counts": {"managers": pay.height, "by_status": by_status, "exceptions": exc_counts},
         "totals": {k: _yuan_str(v) for k, v in totals.items()},
         "run": meta,
+        **c.notes,
     }
 
 
@@ -257,23 +254,65 @@ def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashe
 
 def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
               force: bool = False, report: Reporter = _noop, *, formats: str | tuple[str, ...] | None = None,
-              templates: Path | None = None, protect_slips: bool = False) -> RunSummary:
-    """One month (and the earlier months of its year that have inputs but no ledger yet). `formats`:
-    slip formats, e.g. "xlsx,html,pdf" (default xlsx); `templates`: a folder of slip templates that
-    override the built-in ones; `protect_slips`: encrypt slips (rulebook [slip_protection])."""
-    parse_month(month)
+              templates: Path | None = None, protect_slips: bool = False, start: str | None = None,
+              rules_changed: bool = False) -> RunSummary:
+    """One month; on a new output root every earlier month that has an input folder first (SPEC 6),
+    or the months from `start` (--start: nothing before it is read; its opening file seeds the
+    ledger). `formats`: slip formats, e.g. "xlsx,html,pdf" (default xlsx); `templates`: a folder of
+    slip templates that override the built-in ones; `protect_slips`: encrypt slips (rulebook
+    [slip_protection]); `rules_changed`: accept a rulebook that differs from the one the ledger used
+    last (the change is listed)."""
+    m = parse_month(month)
+    start_m = parse_month(start) if start else None
+    input_dir = Path(input_dir)
+    return _run(rules, input_dir, Path(output_dir), report, formats, templates, protect_slips, rules_changed,
+                lambda ledger: plan_month(ledger, m, input_dir, force, start_m))
+
+
+def run_year(year: int, input_dir: Path, output_dir: Path, rules: str = "securities",
+             report: Reporter = _noop, *, formats: str | tuple[str, ...] | None = None,
+             templates: Path | None = None, protect_slips: bool = False,
+             rules_changed: bool = False) -> RunSummary:
+    """Every month of the year that has input files, in order (SPEC 7): months already computed with
+    unchanged inputs are left as they are; months whose folders are empty or missing after the last
+    month with files are pending (listed, not errors); "nothing to do" when all is computed."""
+    input_dir = Path(input_dir)
+
+    def plan(ledger: Ledger) -> Plan:
+        mod = module_for(ledger.rulebook_id or load_rulebook(rules).id)
+        target, pending = plan_year(ledger, year, input_dir, lambda k, folder: _input_files(mod, folder))
+        if target is None:
+            first = parse_month(ledger.first_month) if ledger.first_month else year * 12
+            return Plan([], first, pending=pending, nothing_to_do=True)
+        p = plan_month(ledger, target, input_dir)
+        p.pending = pending
+        return p
+
+    return _run(rules, input_dir, Path(output_dir), report, formats, templates, protect_slips, rules_changed, plan)
+
+
+def _input_files(mod: ModuleType, folder: Path) -> list[tuple[str, str]]:
+    """(file name, sha256) of the input files a month folder holds for this rulebook (as run.json
+    records them), to tell whether a computed month's inputs changed."""
+    out = []
+    for spec in mod.FILES:
+        path, _ = find_file(folder, spec.name)
+        if path is not None:
+            out.append((path.name, file_sha256(path)))
+    return out
+
+
+def _run(rules: str, input_dir: Path, output_dir: Path, report: Reporter, formats, templates,
+         protect_slips: bool, rules_changed: bool, plan_fn: Callable[[Ledger], Plan]) -> RunSummary:
     rb = load_rulebook(rules)
-    opts = make_options(formats, templates, Path(input_dir), protect_slips, rb.raw,
+    opts = make_options(formats, templates, input_dir, protect_slips, rb.raw,
                         progress=getattr(report, "tick", None))
-    token = _RENDER.set(opts)
     try:
-        return _run_month(month, input_dir, output_dir, rules, force, report)
+        return _run_locked(rb, input_dir, output_dir, report, opts, rules_changed, plan_fn)
     except OSError as exc:
         # A full disk, a read-only or forbidden output folder: a clear refusal (exit 3), never a
         # traceback; write_run has already removed its staging folder unless the commit was journaled.
-        raise _os_error(exc, Path(input_dir), Path(output_dir)) from None
-    finally:
-        _RENDER.reset(token)
+        raise _os_error(exc, input_dir, output_dir) from None
 
 
 def _os_error(exc: OSError, input_dir: Path, output_dir: Path) -> Exception:
@@ -287,12 +326,9 @@ def _os_error(exc: OSError, input_dir: Path, output_dir: Path) -> Exception:
     return output_error(exc, output_dir)
 
 
-def _run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
-               force: bool = False, report: Reporter = _noop) -> RunSummary:
-    m = parse_month(month)
-    rb = load_rulebook(rules)
+def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporter, opts: RenderOptions,
+                rules_changed: bool, plan_fn: Callable[[Ledger], Plan]) -> RunSummary:
     mod = module_for(rb.id)
-    input_dir, output_dir = Path(input_dir), Path(output_dir)
     if not input_dir.is_dir():
         raise UsageError(f"--input {input_dir}: no such folder")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -302,32 +338,102 @@ def _run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secu
         if ledger.rulebook_id and ledger.rulebook_id != rb.id:
             raise RefusedError(f"{output_dir} holds a {ledger.rulebook_id} ledger; this run uses the {rb.id} "
                                f"rulebook. Use another output folder")
-        months = _months_to_run(ledger, m, input_dir, force)
-        if ledger.closed(fmt_month(m)):     # --force on a closed month (SPEC 6)
+        plan = plan_fn(ledger)
+        if plan.nothing_to_do:
+            return RunSummary(rb.id, output_dir, [], plan.pending, nothing_to_do=True)
+        change = rulebook_change(ledger, rb, plan.months[0], rules_changed)
+        if plan.rerun:     # --force on a closed month (SPEC 6)
             from cm_payroll.corrections import rerun_closed
-            return rerun_closed(ledger, rb, mod, m, input_dir, output_dir, report)
-        report("plan", ",".join(fmt_month(k) for k in months))
-        first = parse_month(ledger.first_month) if ledger.first_month else months[0]
+            summary = rerun_closed(ledger, rb, mod, plan, input_dir, output_dir, report, opts, change)
+            summary.rulebook_change = change.get("parameters", []) if change else []
+            return summary
+        report("plan", ",".join(fmt_month(k) for k in plan.months))
+        months = plan.months
         _, state = ledger.state_before(fmt_month(months[0]))
         if state is None:
             state = mod.empty_state()
         # Corrections booked by re-runs go into the next open month: the first month of this run.
         pending = ledger.pending_corrections
         corr = {months[0]: corrections_frame(pending)} if pending else {}
-        computed = compute(rb, mod, months, input_dir, state, first, corr, report,
-                           ledger.aux_before(fmt_month(months[0])))
+        computed = compute(rb, mod, months, input_dir, state, plan.first, corr, report,
+                           ledger.aux_before(fmt_month(months[0])), start=plan.start)
+        note_rulebook_change(computed[0], change, rb)
         # A correction for a manager not on the roster of that month stays pending (nothing is lost).
         left = []
         if pending:
             paid_ids = set(computed[0].result.pay.get_column("manager_id").to_list())
             left = [r for r in pending if r["manager_id"] not in paid_ids]
-        outcomes = write_run(ledger, rb, mod, computed, output_dir, fmt_month(first), input_dir, report,
-                             pending_after=left)
-        return RunSummary(rb.id, output_dir, outcomes)
+        outcomes = write_run(ledger, rb, mod, computed, output_dir, fmt_month(plan.first), input_dir, report,
+                             pending_after=left, options=opts, start_month=plan.start)
+        return RunSummary(rb.id, output_dir, outcomes, plan.pending,
+                          rulebook_change=change.get("parameters", []) if change else [])
+
+
+def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> dict:
+    """SPEC 7: a run whose rulebook content differs from the one the ledger used last is refused
+    unless `allowed` (--rules-changed); then the change (parameters old → new, in force in `first`,
+    the first month computed) is returned to be listed in that month's exceptions and run.json."""
+    old_sha = ledger.rulebook_sha256
+    if not ledger.months or not old_sha or old_sha == rb.sha256:
+        return {}
+    last = max(ledger.months)
+    old_source = ledger.manifest(last).get("rulebook_source", "?")
+    data = ledger.rulebook_bytes(old_sha)
+    if data is not None:
+        changes = parameter_changes(rulebook_from_bytes(data, old_source), rb, first)
+    else:
+        changes = _changes_from_run_json(ledger, last, rb, first)
+    if not allowed:
+        shown = "; ".join(f"{c['name']} {_j(c['old'])} → {_j(c['new'])}" for c in changes[:8])
+        more = f" (and {len(changes) - 8} more)" if len(changes) > 8 else ""
+        again = old_source.removeprefix("builtin:")
+        raise RefusedError(
+            f"the rulebook of this run ({rb.source}, sha256 {rb.sha256[:12]}) differs from the one "
+            f"{ledger.root} used last ({old_source}, sha256 {old_sha[:12]}): {shown}{more}. To keep the "
+            f"rules, run again with --rules {again}; to apply the new rules from {fmt_month(first)}, add "
+            f"--rules-changed (the change is then listed in the exceptions report and in run.json)")
+    return {"from": {"source": old_source, "sha256": old_sha}, "to": {"source": rb.source, "sha256": rb.sha256},
+            "first_month": fmt_month(first), "parameters": changes}
+
+
+def _changes_from_run_json(ledger: Ledger, last: str, rb: Rulebook, first: int) -> list[dict]:
+    """A ledger of the first release keeps no rulebooks: the parameters its last month used come from
+    that month's run.json (when it is still the file the run wrote)."""
+    path = ledger.root / last / "run.json"
+    outputs = ledger.manifest(last).get("outputs", {})
+    try:
+        if sha256_bytes(path.read_bytes()) != outputs.get("run.json"):
+            raise ValueError
+        old = {p["name"]: p for p in json.loads(path.read_text("utf-8")).get("parameters", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [{"name": "(参数未知)", "article": "", "old": None, "new": rb.sha256[:12]}]
+    new = {p["name"]: p for p in rb.used(first)}
+    return [{"name": n, "article": (new.get(n) or old.get(n))["article"], "old": old.get(n, {}).get("value"),
+             "new": new.get(n, {}).get("value")}
+            for n in sorted(set(old) | set(new)) if old.get(n, {}).get("value") != new.get(n, {}).get("value")]
+
+
+def _j(v) -> str:
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+
+def note_rulebook_change(c: Computed, change: dict, rb: Rulebook) -> None:
+    """List a rulebook change in the first computed month: one `rulebook_changed` row per parameter
+    (no manager) in the exceptions report, and the whole change in run.json."""
+    if not change:
+        return
+    rows = [{"manager_id": None, "name": None, "type": "rulebook_changed", "article": p["article"] or "",
+             "description": f"规则参数 {p['name']} 由 {_j(p['old'])} 改为 {_j(p['new'])},自 {change['first_month']} "
+                            f"起适用(--rules-changed;原规则 {change['from']['source']},新规则 {change['to']['source']})",
+             "amount": None, "approval_needed": False, "approval_ref": None} for p in change["parameters"]]
+    extra = pl.DataFrame(rows, schema=EXCEPTION_SCHEMA, orient="row")
+    c.result.exceptions = finalize_exceptions(pl.concat([c.result.exceptions, extra]), rb)
+    c.notes["rulebook_change"] = change
 
 
 def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Computed], output_dir: Path,
-              first_month: str, input_dir: Path, report: Reporter, pending_after: list[dict]) -> list[MonthOutcome]:
+              first_month: str, input_dir: Path, report: Reporter, pending_after: list[dict],
+              options: RenderOptions | None = None, start_month: int | None = None) -> list[MonthOutcome]:
     run_id = uuid.uuid4().hex[:12]
     staging = new_staging(output_dir, run_id)
     meta = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "host": platform.node(),
@@ -346,7 +452,7 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             report("write", name)
             out_dir = staging / "out" / name
             t = time.perf_counter()
-            hashes = render_month(c, rb, mod, out_dir, version, meta)
+            hashes = render_month(c, rb, mod, out_dir, version, meta, options)
             c.stage_seconds["render"] = time.perf_counter() - t
             frames = {"state": c.result.state, "pay": c.result.pay, "exceptions": c.result.exceptions}
             frames.update({f"aux_{k}": v for k, v in c.result.aux.items()})
@@ -367,9 +473,12 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             outcomes.append(MonthOutcome(name, version, output_dir / name, pay.height,
                                          c.result.exceptions.height, totals.get("gross_pay", 0), totals,
                                          c.stage_seconds))
-        head = head_document(rb.id, first_month, months, pending_after)
+        start = fmt_month(start_month) if start_month is not None else ledger.start_month
+        head = head_document(rb.id, first_month, months, pending_after, rulebook_sha256=rb.sha256,
+                             start_month=start)
+        kept = stage_rulebook(staging, rb.sha256, rb.data) if rb.data else None
         report("commit", fmt_month(computed[-1].month))
-        commit(output_dir, ledger, staged, head, staging)
+        commit(output_dir, ledger, staged, head, staging, rulebook=kept)
     except BaseException:
         # Before the journal exists nothing was changed: drop the staging folder. After, the next
         # run rolls the commit forward from the journal and the staging folder.
@@ -378,16 +487,6 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             shutil.rmtree(staging, ignore_errors=True)
         raise
     return outcomes
-
-
-def run_year(year: int, input_dir: Path, output_dir: Path, rules: str = "securities",
-             report: Reporter = _noop, **slip_options) -> RunSummary:
-    """Every month of the year that has inputs and is not closed yet, in order."""
-    input_dir = Path(input_dir)
-    months = [fmt_month(year * 12 + k) for k in range(12) if (input_dir / fmt_month(year * 12 + k)).is_dir()]
-    if not months:
-        raise UsageError(f"--input {input_dir}: no month folders of {year} (expected {year}-01 … {year}-12)")
-    return run_month(months[-1], input_dir, output_dir, rules, force=False, report=report, **slip_options)
 
 
 def validate_month(month: str, input_dir: Path, rules: str = "securities") -> MonthInputs:

@@ -63,6 +63,7 @@ class Rulebook:
     source: str                      # "builtin:securities" or the path given
     sha256: str
     raw: dict = field(repr=False, default_factory=dict)
+    data: bytes = field(repr=False, default=b"")     # the file's bytes (kept in the ledger by each run)
 
     def at(self, month: int) -> dict[str, Any]:
         """All parameter values in force in `month`."""
@@ -106,12 +107,41 @@ def load_rulebook(spec: str) -> Rulebook:
         if not path.is_file():
             raise UsageError(f"--rules: {spec!r} is neither a built-in rulebook ({', '.join(BUILTIN)}) "
                              f"nor an existing TOML file")
-    data = path.read_bytes()
+    return rulebook_from_bytes(path.read_bytes(), source)
+
+
+def rulebook_from_bytes(data: bytes, source: str) -> Rulebook:
+    """A rulebook from its file's bytes (a file given with --rules, or one kept in a ledger)."""
     try:
         doc = tomllib.loads(data.decode("utf-8"), parse_float=Decimal)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"rulebook {source}: not valid TOML: {exc}") from exc
-    return _build(doc, source, hashlib.sha256(data).hexdigest())
+    rb = _build(doc, source, hashlib.sha256(data).hexdigest())
+    rb.data = data
+    return rb
+
+
+def parameter_changes(old: Rulebook, new: Rulebook, month: int) -> list[dict]:
+    """The parameters whose value in force in `month` differs between two rulebooks (added and removed
+    ones included), as {name, article, old, new} with JSON values; and one entry `(其他内容)` when only
+    the rest of the file (exception labels, comments, slip protection) differs."""
+    def values(rb: Rulebook) -> dict:
+        out = {}
+        for name, p in rb.parameters.items():
+            try:
+                out[name] = (_jsonable(p.at(month).value), p.article)
+            except UsageError:
+                out[name] = (None, p.article)
+        return out
+    a, b = values(old), values(new)
+    changes = []
+    for name in sorted(set(a) | set(b)):
+        va, vb = a.get(name, (None, "")), b.get(name, (None, ""))
+        if va[0] != vb[0]:
+            changes.append({"name": name, "article": vb[1] or va[1], "old": va[0], "new": vb[0]})
+    if not changes and old.sha256 != new.sha256:
+        changes.append({"name": "(其他内容)", "article": "", "old": old.sha256[:12], "new": new.sha256[:12]})
+    return changes
 
 
 def _build(doc: dict, source: str, sha: str) -> Rulebook:
@@ -151,7 +181,11 @@ def _build(doc: dict, source: str, sha: str) -> Rulebook:
         for u in unknown:
             problems.append(f"parameters.{u}: unknown parameter for rulebook {rb_id}")
     excs = {}
-    for code, e in doc.get("exceptions", {}).items():
+    table = dict(doc.get("exceptions", {}))
+    if not source.startswith("builtin:"):
+        base_excs = tomllib.loads(builtin_path(rb_id).read_text("utf-8"), parse_float=Decimal).get("exceptions", {})
+        table = {**base_excs, **table}
+    for code, e in table.items():
         excs[code] = ExceptionType(code, str(e.get("label", code)), str(e.get("article", "")),
                                    bool(e.get("approval", False)))
     if problems:

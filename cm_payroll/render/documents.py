@@ -28,7 +28,7 @@ from pathlib import Path
 
 import jinja2
 
-from cm_payroll.errors import UsageError
+from cm_payroll.errors import MissingSystemPackage, UsageError
 from cm_payroll.render import protect as protect_mod
 from cm_payroll.render import slips as xlsx_slips
 from cm_payroll.render.slips import Slip
@@ -166,7 +166,56 @@ def make_options(formats=None, templates: Path | None = None, input_dir: Path | 
     protection = protect_mod.from_rulebook(rulebook_raw or {}) if protect else None
     if "pdf" in fmts:
         _weasyprint()
+        if not cjk_font_families():
+            raise MissingSystemPackage(
+                "--format pdf: no Chinese (CJK) font is installed, so every Chinese character of a PDF slip "
+                "would print as an empty box. Install the Debian package fonts-noto-cjk (as root: apt-get "
+                "install fonts-noto-cjk; `make system-deps` does it) and run again; nothing was computed")
     return RenderOptions(fmts, search, protection, progress)
+
+
+def cjk_font_families() -> list[str]:
+    """The font families fontconfig (which WeasyPrint's Pango uses) knows for Chinese (:lang=zh);
+    empty when there is none or fontconfig itself is missing."""
+    import ctypes
+    import ctypes.util
+
+    class FontSet(ctypes.Structure):
+        _fields_ = [("nfont", ctypes.c_int), ("sfont", ctypes.c_int), ("fonts", ctypes.POINTER(ctypes.c_void_p))]
+
+    lib = ctypes.util.find_library("fontconfig")
+    if not lib:
+        return []
+    try:
+        fc = ctypes.CDLL(lib)
+        fc.FcInitLoadConfigAndFonts.restype = ctypes.c_void_p
+        fc.FcNameParse.restype = ctypes.c_void_p
+        fc.FcNameParse.argtypes = [ctypes.c_char_p]
+        fc.FcObjectSetBuild.restype = ctypes.c_void_p
+        fc.FcFontList.restype = ctypes.POINTER(FontSet)
+        fc.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+        fc.FcPatternGetString.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int,
+                                          ctypes.POINTER(ctypes.c_char_p)]
+        fc.FcFontSetDestroy.argtypes = [ctypes.POINTER(FontSet)]
+        fc.FcConfigDestroy.argtypes = [ctypes.c_void_p]
+        config = fc.FcInitLoadConfigAndFonts()
+        if not config:
+            return []
+        pattern = fc.FcNameParse(b":lang=zh")
+        objects = fc.FcObjectSetBuild(b"family", None)
+        fonts = fc.FcFontList(config, pattern, objects)
+        names = set()
+        if fonts:
+            for i in range(fonts.contents.nfont):
+                value = ctypes.c_char_p()
+                if fc.FcPatternGetString(fonts.contents.fonts[i], b"family", 0, ctypes.byref(value)) == 0 \
+                        and value.value:
+                    names.add(value.value.decode("utf-8", "replace"))
+            fc.FcFontSetDestroy(fonts)
+        fc.FcConfigDestroy(config)
+        return sorted(names)
+    except (OSError, AttributeError, ValueError):
+        return []
 
 
 def write_slips(slips: Iterable[Slip], month: str, put: Callable[[str, bytes], None],
@@ -306,7 +355,8 @@ def _weasyprint():
     try:
         import weasyprint
     except (ImportError, OSError) as exc:      # OSError: Pango missing from the system
-        raise UsageError(f"--format pdf needs WeasyPrint and Pango: {exc}") from exc
+        raise MissingSystemPackage(f"--format pdf needs Pango (Debian packages libpango-1.0-0 libpangoft2-1.0-0 "
+                                   f"libharfbuzz-subset0; `make system-deps` installs them): {exc}") from exc
     return weasyprint
 
 

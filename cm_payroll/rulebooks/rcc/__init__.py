@@ -14,8 +14,9 @@ Where things are:
 from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
 from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
+from cm_payroll.rulebooks.rcc.opening import seed_state
 from cm_payroll.rulebooks.rcc.params import build as build_params
 from cm_payroll.rulebooks.rcc.present import slips, summary
 
 __all__ = ["COMPONENTS", "FILES", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "build_params",
-           "check_month", "compute_month", "empty_state", "slips", "summary"]
+           "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

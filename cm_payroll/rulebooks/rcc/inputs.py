@@ -6,6 +6,7 @@ and of the management score (0–100) are input rules (decision 19), checked on 
 they imply are used by the assessment (CONDUCT_FULL, MANAGEMENT_FULL).
 """
 
+from cm_payroll.rulebooks.rcc.opening import OPENING
 from cm_payroll.schema import COMMON, ID, Column, FileSpec
 
 TRACKS = ("credit",)
@@ -87,4 +88,4 @@ MANAGEMENT = FileSpec(
     key=("manager_id",), months="quarter_end",
 )
 
-FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:]
+FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:] + (OPENING,)
