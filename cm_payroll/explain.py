@@ -60,7 +60,9 @@ def _jsonable(v):
 
 def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | None = None,
             version: int | None = None) -> dict:
+    from cm_payroll.pipeline import check_path
     output_dir = Path(output_dir)
+    check_path(output_dir, "--output")
     led = Ledger.open(output_dir)
     if not led.closed(month):
         raise UsageError(f"{month} is not closed in {output_dir}; run `cm-payroll month {month}` first")

@@ -302,8 +302,21 @@ def _input_files(mod: ModuleType, folder: Path) -> list[tuple[str, str]]:
     return out
 
 
+def check_path(path: Path, option: str) -> None:
+    """A folder the system cannot name (a component over 255 bytes, a path over 4,095) is a usage error,
+    found before anything is computed (not an OSError half way)."""
+    text = os.fsencode(str(path))
+    too_long = [c for c in text.split(b"/") if len(c) > 255]
+    if too_long or len(os.fsencode(os.path.abspath(path))) > 4095:
+        what = (f"the folder name {os.fsdecode(too_long[0])[:40]}… has {len(too_long[0])} bytes (at most 255)"
+                if too_long else "the path is longer than 4,095 bytes")
+        raise UsageError(f"{option} {str(path)[:80]}…: {what}; choose a shorter folder")
+
+
 def _run(rules: str, input_dir: Path, output_dir: Path, report: Reporter, formats, templates,
          protect_slips: bool, rules_changed: bool, plan_fn: Callable[[Ledger], Plan]) -> RunSummary:
+    check_path(output_dir, "--output")
+    check_path(input_dir, "--input")
     rb = load_rulebook(rules)
     opts = make_options(formats, templates, input_dir, protect_slips, rb.raw,
                         progress=getattr(report, "tick", None))

@@ -23,7 +23,10 @@ from cm_payroll.rulebooks import module_for
 
 
 def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Path) -> dict:
+    from cm_payroll.pipeline import check_path
     m = parse_month(month)
+    check_path(Path(output_dir), "--output")
+    check_path(Path(dest), "--what-if")
     output_dir, dest = Path(output_dir).resolve(), Path(dest).resolve()
     if dest == output_dir or output_dir in dest.parents:
         raise UsageError(f"--what-if {dest}: choose a folder outside the output root {output_dir}")
