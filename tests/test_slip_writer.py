@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from cm_payroll.months import fmt_month, parse_month
 from cm_payroll.pipeline import load_result, run_year
 from cm_payroll.render import slip_xlsx
+from cm_payroll.render.slip_xlsx import slip_workbook
 from cm_payroll.render.slips import (
     Slip,
     SlipLine,
-    slip_workbook,
+
     slip_workbook_xlsxwriter,
 )
 from cm_payroll.rulebook import load_rulebook
@@ -110,3 +111,17 @@ def test_table_cells_hold_the_decimal_double(values, scale) -> None:
     [113, 57] / 100 gave 1.1300000000000001, 0.5700000000000001)."""
     from decimal import Decimal
     assert [v / scale for v in values] == [float(Decimal(v) / scale) for v in values]
+
+
+HOSTILE = ["", " lead", "trail ", "\tx", "x\n", "_x0000_", "a\x00b\x1fc", "\ufffe\uffff", "🙂" * 3, "普通 文本",
+           "_x005F_x0041_", "\x0b\x0c", "=SUM(A1)"]
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_owned_xml_rules_equal_xlsxwriters(s: str) -> None:
+    """slip_xlsx owns three rules xlsxwriter keeps private; they must agree with xlsxwriter's."""
+    from xlsxwriter.utility import _preserve_whitespace, _utf16_len
+    from xlsxwriter.xmlwriter import XMLwriter
+    assert slip_xlsx._escape_control(s) == XMLwriter._escape_control_characters(s)
+    assert slip_xlsx._preserve_whitespace(s) == bool(_preserve_whitespace(s))
+    assert slip_xlsx._utf16_len(s) == _utf16_len(s)

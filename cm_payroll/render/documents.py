@@ -16,10 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
-import pickle
-import subprocess
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +27,8 @@ import jinja2
 from cm_payroll.errors import MissingSystemPackage, UsageError
 from cm_payroll.render import protect as protect_mod
 from cm_payroll.render import slips as xlsx_slips
+from cm_payroll.render.pool import ordered_map, workers_for
+from cm_payroll.render.slip_xlsx import slip_workbook
 from cm_payroll.render.slips import Slip
 from cm_payroll.render.tables import SIGN_OFF
 from cm_payroll.render.xlsx import FIXED_TIME
@@ -132,12 +130,8 @@ class SlipDocuments:
     def pdfs(self, htmls: list[str]) -> Iterator[bytes]:
         """The PDFs of many slips, in order; in worker processes when there are many."""
         workers = pdf_workers(len(htmls))
-        if workers <= 1:
-            for h in htmls:
-                yield self.pdf(h)
-            return
-        _weasyprint()
-        yield from _pdfs_in_workers(htmls, self._pdf_base, workers)
+        chunk = max(1, min(8, len(htmls) // (4 * max(workers, 1))))
+        yield from ordered_map(_pdf_job, [(h, self._pdf_base) for h in htmls], workers, chunksize=chunk)
 
 
 Progress = Callable[[str, str, int, int], None]      # (stage, month, done, total)
@@ -238,7 +232,7 @@ def write_slips(slips: Iterable[Slip], month: str, put: Callable[[str, bytes], N
     passwords = []
     for i, (slip, stem) in enumerate(zip(slips, stems)):
         if "xlsx" in options.formats:
-            data = xlsx_slips.slip_workbook(slip)
+            data = slip_workbook(slip)
             put(f"slips/{stem}.xlsx", prot.encrypt("xlsx", data, slip.manager_id) if prot else data)
         if "html" in options.formats:
             put(f"slips/{stem}.html", htmls[i].encode("utf-8"))
@@ -259,82 +253,13 @@ def write_slips(slips: Iterable[Slip], month: str, put: Callable[[str, bytes], N
 def pdf_workers(n_slips: int) -> int:
     """Worker processes for PDF rendering: CM_PAYROLL_PDF_WORKERS, else one per core when there are
     enough slips to repay the start of a worker (≈ 1.5 s: it imports WeasyPrint, ≈ 4 slips)."""
-    env = os.environ.get("CM_PAYROLL_PDF_WORKERS", "").strip()
-    if env:
-        try:
-            return max(1, min(int(env), 32))
-        except ValueError:
-            raise UsageError(f"CM_PAYROLL_PDF_WORKERS={env!r}: a number of processes") from None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 1 if n_slips < PDF_POOL_MIN_SLIPS else max(1, min(cores, 8))
+    return workers_for(n_slips, PDF_POOL_MIN_SLIPS, "CM_PAYROLL_PDF_WORKERS")
 
 
-def _pdfs_in_workers(htmls: list[str], base_url: str, workers: int) -> Iterator[bytes]:
-    """PDFs rendered by `workers` fresh interpreters (`python -m cm_payroll.render.documents`), not
-    multiprocessing children (those re-import the caller's __main__; a fork would inherit Polars'
-    threads). Slip k goes to worker k % workers; reading the answers round-robin keeps the order."""
-    workers = max(1, min(workers, len(htmls)))
-    env = dict(os.environ)
-    here = str(Path(__file__).resolve().parents[2])          # the folder holding cm_payroll/
-    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    procs = [subprocess.Popen([sys.executable, "-m", "cm_payroll.render.documents"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, env=env) for _ in range(workers)]
-    try:
-        for k, proc in enumerate(procs):
-            proc.stdin.write(pickle.dumps((base_url, htmls[k::workers]), protocol=pickle.HIGHEST_PROTOCOL))
-            proc.stdin.close()
-        for k in range(len(htmls)):
-            answer = _receive(procs[k % workers].stdout)
-            if isinstance(answer, BaseException):
-                raise answer
-            yield answer
-        for proc in procs:
-            if proc.wait() != 0:
-                raise RuntimeError(f"a PDF worker exited with status {proc.returncode}")
-    except EOFError:
-        codes = [proc.wait() for proc in procs]
-        raise RuntimeError(f"a PDF worker died (exit statuses {codes}); see its message above") from None
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-def _send(out, obj) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(len(data).to_bytes(8, "little") + data)
-    out.flush()
-
-
-def _receive(stream):
-    def exact(n: int) -> bytes:
-        parts, got = [], 0
-        while got < n:
-            b = stream.read(n - got)
-            if not b:
-                raise EOFError("a PDF worker closed its output early")
-            parts.append(b)
-            got += len(b)
-        return b"".join(parts)
-    return pickle.loads(exact(int.from_bytes(exact(8), "little")))
-
-
-def _worker_main() -> None:
-    """In a worker: read (base_url, [html, …]) from stdin, answer each page's PDF bytes (or the
-    exception that stopped it) on a private copy of stdout, in order."""
-    base_url, htmls = pickle.loads(sys.stdin.buffer.read())
-    sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)                         # stray prints of any library go to stderr
-    sys.stdout = sys.stderr
-    for h in htmls:
-        try:
-            pdf = _render_pdf(h, base_url)
-        except BaseException as exc:  # noqa: BLE001 — handed to the parent, which raises it
-            _send(out, exc)
-            raise
-        _send(out, pdf)
+def _pdf_job(job: tuple[str, str]) -> bytes:
+    """In a worker of the render pool (or in the parent): one page's PDF."""
+    html, base_url = job
+    return _render_pdf(html, base_url)
 
 
 _FONT_CONFIG = None
@@ -363,6 +288,3 @@ def _weasyprint():
 __all__ = ["FORMATS", "RenderOptions", "SlipDocuments", "builtin_templates", "make_options", "money",
            "parse_formats", "template_search_path", "write_slips"]
 
-
-if __name__ == "__main__":
-    _worker_main()
