@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cm_payroll import __version__
+from cm_payroll import __version__, units
 from cm_payroll.errors import EXIT_INPUT, EXIT_USAGE, InputErrors, PayrollError
 from cm_payroll.i18n import set_lang, t
 
@@ -186,8 +186,7 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
     for col in ("month", "version", "managers", "exceptions", "gross", "folder"):
         table.add_column(t(f"col.{col}"), justify="right" if col not in ("month", "folder") else "left")
     for m in summary.months:
-        d = m.as_dict()
-        table.add_row(m.month, str(m.version), str(m.managers), str(m.exceptions), _grouped(d["gross_total"]),
+        table.add_row(m.month, str(m.version), str(m.managers), str(m.exceptions), units.yuan(m.gross_total_fen),
                       escape(str(m.folder)))
     out.print(table)
     last = summary.months[-1]
@@ -198,12 +197,6 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
         out.print(t("out.passwords", path=last.folder / passwords), highlight=False, markup=False)
     if summary.pending:
         out.print(t("out.pending", months=", ".join(summary.pending)), highlight=False, markup=False)
-
-
-def _grouped(yuan: str) -> str:
-    sign = "-" if yuan.startswith("-") else ""
-    whole, frac = yuan.lstrip("-").split(".")
-    return f"{sign}{int(whole):,}.{frac}"
 
 
 @app.command()
@@ -427,13 +420,8 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
         out.print_json(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False))
     elif not quiet:
         out.print(f"what-if comparison: {summary['workbook']}", highlight=False)
-        out.print(f"gross pay difference (元): {_grouped(_fen_str(summary['total_differences_fen']['gross_pay']))}",
+        out.print(f"gross pay difference (元): {units.yuan(summary['total_differences_fen']['gross_pay'])}",
                   highlight=False)
-
-
-def _fen_str(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 @app.command()

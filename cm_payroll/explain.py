@@ -14,7 +14,8 @@ import polars as pl
 
 from cm_payroll.errors import UsageError
 from cm_payroll.ledger import Ledger
-from cm_payroll.money import RATE_SCALE, SCORE_SCALE
+from cm_payroll import units
+from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.months import parse_month
 from cm_payroll.rulebook import load_rulebook
 from cm_payroll.rulebooks import module_for
@@ -25,9 +26,7 @@ STATUS = {"trainee": "见习", "active": "在岗", "standby": "待岗培训", "p
 
 
 def _yuan(fen: int | None) -> str | None:
-    if fen is None:
-        return None
-    return str((Decimal(fen) / 100).quantize(Decimal("0.01")))
+    return None if fen is None else str(units.yuan_decimal(fen))
 
 
 def _figure(kind: str, v):

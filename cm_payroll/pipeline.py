@@ -19,7 +19,7 @@ from types import ModuleType
 
 import polars as pl
 
-from cm_payroll import __version__
+from cm_payroll import __version__, units
 from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
@@ -54,8 +54,8 @@ class MonthOutcome:
     def as_dict(self) -> dict:
         return {"month": self.month, "version": self.version, "folder": str(self.folder),
                 "managers": self.managers, "exceptions": self.exceptions,
-                "gross_total": _yuan_str(self.gross_total_fen),
-                "totals": {k: _yuan_str(v) for k, v in self.totals.items()}}
+                "gross_total": units.yuan(self.gross_total_fen, grouped=False),
+                "totals": {k: units.yuan(v, grouped=False) for k, v in self.totals.items()}}
 
 
 @dataclass
@@ -71,11 +71,6 @@ class RunSummary:
         return {"rulebook": self.rulebook, "output_root": str(self.output_root),
                 "months": [m.as_dict() for m in self.months], "pending_months": self.pending,
                 "nothing_to_do": self.nothing_to_do, "rulebook_change": self.rulebook_change}
-
-
-def _yuan_str(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def _noop(stage: str, month: str) -> None:
@@ -244,7 +239,7 @@ def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashe
         "inputs": c.inputs.files(),
         "outputs": [{"file": k, "sha256": v} for k, v in sorted(hashes.items())],
         "counts": {"managers": pay.height, "by_status": by_status, "exceptions": exc_counts},
-        "totals": {k: _yuan_str(v) for k, v in totals.items()},
+        "totals": {k: units.yuan(v, grouped=False) for k, v in totals.items()},
         "run": meta,
         **c.notes,
     }

@@ -18,12 +18,12 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 
+from cm_payroll import units
 from cm_payroll.errors import MissingSystemPackage, UsageError
 from cm_payroll.render import protect as protect_mod
 from cm_payroll.render import slips as xlsx_slips
@@ -78,10 +78,8 @@ def parse_formats(spec: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
 
 
 def money(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    d = Decimal(fen) / 100
-    return f"{d:,.2f}"
+    """The template filter `money`: fen as 1,234.56 (units.yuan)."""
+    return units.yuan(fen)
 
 
 def month_label(month: str) -> str:

@@ -18,7 +18,7 @@ from decimal import Decimal
 import polars as pl
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
-from cm_payroll.money import RATE_SCALE, SCORE_SCALE
+from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.render.xlsx import (INT_FMT, MONEY_FMT, RATE_FMT, SCORE_FMT, col_width, new_workbook,
                                     number, paused_gc, text)
 

@@ -46,13 +46,6 @@ def new_workbook(buf: io.BytesIO, title: str = "") -> xlsxwriter.Workbook:
     return wb
 
 
-def yuan(fen: int | None) -> Decimal | None:
-    """Fen → a Decimal yuan; xlsxwriter writes its shortest decimal form (two decimals at most)."""
-    if fen is None:
-        return None
-    return Decimal(fen) / 100
-
-
 def number(value) -> int | float:
     """A Decimal as the number type xlsxwriter writes; display-only (money stays exact in the ledger)."""
     if isinstance(value, Decimal):
