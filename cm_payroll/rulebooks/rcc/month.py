@@ -15,6 +15,7 @@ import polars as pl
 
 from cm_payroll.context import MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue
+from cm_payroll.money import fmt_rate
 from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks import common
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
@@ -220,10 +221,11 @@ def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, st
                               shared_pay.withheld_text(), c("gross_pay")),
         common.exception_rows(
             liab, pl.lit(True), "overdue_liability",
-            pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按1%罚款 {} 元(每笔只罚一次),"
+            pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按{}罚款 {} 元(每笔只罚一次),"
                       "并承担本金赔偿责任 {} 元",
                       c("loan_id"), c("borrower_id"), c("due_date").dt.strftime("%Y-%m-%d"),
-                      common.yuan("outstanding"), common.yuan("penalty"), common.yuan("outstanding")),
+                      common.yuan("outstanding"), pl.lit(fmt_rate(p.overdue_rate)), common.yuan("penalty"),
+                      common.yuan("outstanding")),
             -c("outstanding")),
         compliance_checks.staffing(df, facts, p),
         compliance_checks.capacity(df, facts, p),
