@@ -183,7 +183,8 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> p
     sales_requests = df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
         "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message"))
     # S-Art.22 (decision 40): 理财类客户经理指通过中国证券业协会的证券投资分析考试…的相关人员
-    uncertified = df.filter((pl.col("track_eff") == "advisor") & (pl.col("certified") == False)).select(  # noqa: E712
+    # an explicit 否 only: a blank cell is not a 否
+    uncertified = df.filter((pl.col("track_eff") == "advisor") & ~pl.col("certified").fill_null(True)).select(
         "manager_id", pl.lit("advisor_not_certified:理财类客户经理的证券从业资格为“否”;理财类客户经理应通过中国"
                              "证券业协会的证券投资分析考试(S-Art.22),请核实资格或办理转岗").alias("message"))
     return common.warnings_frame(*frames, common.input_warnings(inputs), sales_requests, uncertified)
