@@ -104,7 +104,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         times: dict[str, float] = {}
         t0 = time.perf_counter()
         report("load", name)
-        inputs, issues = load_month(input_dir / name, m, mod.FILES, rb.sheet, mod.TRACKS)
+        inputs, issues = load_month(input_dir / name, m, mod.FILES, rb.sheet, mod.TRACKS, state=state)
         times["load+validate"] = time.perf_counter() - t0
         if issues:
             all_issues += issues

@@ -397,8 +397,10 @@ def empty_frame(spec: FileSpec) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------- month
 
 def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str = "",
-               tracks: tuple[str, ...] = ()) -> tuple[MonthInputs, list[InputIssue]]:
-    """Load and validate every input file of one month folder; return all issues of all files."""
+               tracks: tuple[str, ...] = (), state: pl.DataFrame | None = None
+               ) -> tuple[MonthInputs, list[InputIssue]]:
+    """Load and validate every input file of one month folder; return all issues of all files.
+    `state` is the ledger state before the month (decision 36: who may be terminated off the roster)."""
     issues: list[InputIssue] = []
     tables: dict[str, Table] = {}
     if not folder.is_dir():
@@ -426,12 +428,20 @@ def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str
         tables[spec.name] = Table(spec, typed, path.name, raw.sheet, raw.sha256, raw.headers)
     inputs = MonthInputs(month, folder, tables)
     roster_ok = tables["roster"].present and not any(i.file == tables["roster"].file for i in issues)
-    issues += common_checks(inputs, tracks, check_ids=roster_ok)
+    issues += common_checks(inputs, tracks, check_ids=roster_ok, state=state)
     return inputs, issues
 
 
-def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool = True) -> list[InputIssue]:
-    """Checks across files that every rulebook shares (SPEC 2, decisions 3, 5, 25)."""
+ENDING_EVENTS = ("terminated", "resignation")
+
+
+def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool = True,
+                  state: pl.DataFrame | None = None) -> list[InputIssue]:
+    """Checks across files that every rulebook shares (SPEC 2, decisions 3, 5, 25, 36).
+
+    An id in a data file must be on the month's roster, except (decision 36) a `terminated` or
+    `resignation` event of a manager in the ledger `state` who is not terminated: it ends an
+    employment whose manager is already off the roster."""
     issues: list[InputIssue] = []
     roster_t = inputs.tables["roster"]
     roster = roster_t.frame
@@ -459,6 +469,10 @@ def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool 
         if name == "roster" or not t.present or "manager_id" not in t.frame.columns:
             continue
         unknown = t.frame.filter(pl.col("manager_id").is_not_null() & ~pl.col("manager_id").is_in(ids))
+        if name == "events" and state is not None and state.height and unknown.height:
+            open_ids = state.filter(~pl.col("terminated").fill_null(False)).get_column("manager_id").implode()
+            unknown = unknown.filter(~(pl.col("event").is_in(list(ENDING_EVENTS))
+                                       & pl.col("manager_id").is_in(open_ids)))
         for r, sh, mid in unknown.select("_row", "_sheet", "manager_id").iter_rows():
             issues.append(InputIssue(t.file, sh, r, t.label("manager_id"),
                                      f"manager {mid} is not in the roster of {fmt_month(inputs.month)}"))

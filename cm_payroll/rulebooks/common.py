@@ -10,6 +10,8 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext
+from cm_payroll.errors import InputIssue
+from cm_payroll.months import fmt_month
 
 WARNING_SCHEMA = {"manager_id": pl.String, "message": pl.String}
 
@@ -85,17 +87,91 @@ def warning_rows(warnings: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
                     pl.lit(False).alias("approval_needed"), pl.lit(None, pl.String).alias("approval_ref"))
 
 
-def missing_from_roster(state: pl.DataFrame, df: pl.DataFrame, m: int) -> pl.DataFrame:
+def conform_state(state: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The ledger state with every column of `schema`: a ledger written before a column existed
+    gets it as nulls (e.g. resignation_date), so an older output root keeps working."""
+    missing = [pl.lit(None, t).alias(k) for k, t in schema.items() if k not in state.columns]
+    return state.with_columns(missing) if missing else state
+
+
+ENDING_EVENTS = ("terminated", "resignation")
+
+
+def ended_off_roster(state: pl.DataFrame, df: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """Decision 36 — a `terminated` or `resignation` row of this month for a manager known to the
+    ledger, not terminated and not on this month's roster: the employment ended after the manager's
+    last month on the roster. One row per such manager: the state row plus `end_terminated`,
+    `end_resignation` (flags) and `end_date` (the earliest such event's date)."""
+    c = pl.col
+    ids = df.get_column("manager_id").implode()
+    ends = (events.filter(c("event").is_in(list(ENDING_EVENTS)) & ~c("manager_id").is_in(ids))
+            .group_by("manager_id").agg((c("event") == "terminated").any().alias("end_terminated"),
+                                        (c("event") == "resignation").any().alias("end_resignation"),
+                                        c("date").filter(c("event") == "resignation").min().alias("end_resignation_date"),
+                                        c("date").min().alias("end_date")))
+    return state.filter(~c("terminated").fill_null(False)).join(ends, on="manager_id", how="inner").sort("manager_id")
+
+
+def close_ended(state: pl.DataFrame, ended: pl.DataFrame) -> pl.DataFrame:
+    """Decision 36 — the ledger rows of the managers whose employment `ended_off_roster` closed:
+    terminated (later months neither warn nor pay them; a re-hire needs a new hire date, decision 3),
+    the resignation recorded, the compliance reserve forfeited (set to 0 where the state has one); a
+    carried year-end deficit stays (it is the person's debt)."""
+    if not ended.height:
+        return state
+    c = pl.col
+    e = ended.select("manager_id", "end_resignation", "end_resignation_date", pl.lit(True).alias("_ended"))
+    out = state.join(e, on="manager_id", how="left").with_columns(c("_ended").fill_null(False))
+    changes = [pl.when(c("_ended")).then(True).otherwise(c("terminated")).alias("terminated"),
+               pl.when(c("_ended") & c("end_resignation")).then(True).otherwise(c("resigned")).alias("resigned"),
+               pl.when(c("_ended")).then(pl.coalesce("resignation_date", "end_resignation_date"))
+               .otherwise(c("resignation_date")).alias("resignation_date")]
+    if "reserve" in state.columns:
+        changes.append(pl.when(c("_ended")).then(0).otherwise(c("reserve")).cast(pl.Int64).alias("reserve"))
+    return out.with_columns(changes).select(state.columns)
+
+
+def missing_from_roster(state: pl.DataFrame, df: pl.DataFrame, m: int,
+                        ended: pl.DataFrame | None = None) -> pl.DataFrame:
     """SPEC 2, decision 18 — on last month's ledger, not on this roster, and neither resigned nor
-    terminated in an earlier month of the employment."""
+    terminated in an earlier month of the employment, nor in this month's events (decision 36)."""
     ids = df.get_column("manager_id").implode()
     gone = state.filter((pl.col("last_month") == m - 1) & ~pl.col("terminated") & ~pl.col("resigned")
                         & ~pl.col("manager_id").is_in(ids))
+    if ended is not None and ended.height:
+        gone = gone.filter(~pl.col("manager_id").is_in(ended.get_column("manager_id").implode()))
     return gone.select(
         "manager_id", "name", pl.lit("missing_from_roster").alias("type"), pl.lit("").alias("article"),
         pl.lit("上月在册,本月花名册中缺失且无辞职或解除记录").alias("description"),
         pl.lit(None, pl.Int64).alias("amount"), pl.lit(False).alias("approval_needed"),
         pl.lit(None, pl.String).alias("approval_ref"))
+
+
+def december_missing(state: pl.DataFrame, inputs, m: int, closing_month: int = 12) -> list[InputIssue]:
+    """Decision 36 (S-Art.14, 16) — the closing month (December) closes the year: a manager on last
+    month's roster, without a resignation or termination in the employment and without one in this
+    month's events, who is missing from this month's roster is an input error (a year-end bonus, a
+    compliance reserve or a deficit would be lost without a word). The message names the manager,
+    the roster file and the cure."""
+    if m % 12 + 1 != closing_month or not state.height:
+        return []
+    c = pl.col
+    roster_t, events = inputs.tables["roster"], inputs["events"]
+    on_roster = roster_t.frame.get_column("manager_id").implode()
+    cured = events.filter(c("event").is_in(list(ENDING_EVENTS))).get_column("manager_id").implode()
+    gone = state.filter((c("last_month") == m - 1) & ~c("terminated").fill_null(False)
+                        & ~c("resigned").fill_null(False) & ~c("manager_id").is_in(on_roster)
+                        & ~c("manager_id").is_in(cured)).sort("manager_id")
+    roster_file = roster_t.file or "roster.xlsx"
+    events_file = inputs.tables["events"].file or "events.xlsx"
+    month, prev = fmt_month(m), fmt_month(m - 1)
+    return [InputIssue(roster_file, roster_t.sheet, None, roster_t.label("manager_id"),
+                       f"manager {mid} ({name}) was on the roster of {prev} but is missing from {roster_file} of "
+                       f"{month}, with no resignation or termination: {month} closes the year (year-end bonus, "
+                       f"compliance reserve, deficit; S-Art.14, S-Art.16). Put {mid} back on {roster_file}, or, "
+                       f"if the employment ended, add a row for {mid} with event 解除完成 (terminated) or 辞职申请 "
+                       f"(resignation) to {events_file} of {month}")
+            for mid, name in gone.select("manager_id", "name").iter_rows()]
 
 
 def with_corrections(df: pl.DataFrame, ctx: MonthContext) -> pl.DataFrame:
@@ -154,6 +230,7 @@ def override_rows(df: pl.DataFrame, ov_long: pl.DataFrame, labels: dict[str, str
                     amount.alias("amount"), pl.lit(True).alias("approval_needed"), c("approval_ref"))
 
 
-__all__ = ["apply_component_overrides", "concat_exceptions", "correction_rows", "exception_rows",
-           "hundredths", "input_warnings", "missing_from_roster", "override_rows", "signed_yuan",
+__all__ = ["apply_component_overrides", "close_ended", "concat_exceptions", "conform_state", "correction_rows",
+           "december_missing", "ended_off_roster", "exception_rows", "hundredths", "input_warnings",
+           "missing_from_roster", "override_rows", "signed_yuan",
            "warning_rows", "warnings_frame", "with_corrections", "yuan"]

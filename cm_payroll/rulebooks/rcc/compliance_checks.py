@@ -1,5 +1,6 @@
 """Compliance checks listed in the exceptions report, without pay effect: R-Art.2 staffing,
-R-Art.11 visits, Z-Art.10 guarantee limit and 当年发放当年收回 (SPEC 4; decisions 22–24).
+R-Art.11 visits, Z-Art.10 guarantee limit, guarantee kind and 当年发放当年收回, Z-Art.12 interest
+against wage (SPEC 4; decisions 22–24, 39, 41).
 
 Findings are listed every month they hold (decision 24). The visit history is an aux frame of the
 ledger (`visits`: borrower_id, visit_date): visits count by visit_date from any month's file up to
@@ -17,7 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.months import month_end, month_of, month_start
-from cm_payroll.rulebooks.common import exception_rows, yuan
+from cm_payroll.rulebooks.common import exception_rows, signed_yuan, yuan
 from cm_payroll.rulebooks.rcc.params import Params
 
 VISITS_SCHEMA = {"borrower_id": pl.String, "visit_date": pl.Date}
@@ -203,3 +204,58 @@ def due_in_other_year(df: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
         f, pl.lit(True), "due_in_other_year",
         pl.format("贷款 {}(借款人 {}){} 发放、{} 到期,未当年发放当年收回", c("loan_id"), c("borrower_id"),
                   c("issue_date").dt.strftime("%Y-%m-%d"), c("due_date").dt.strftime("%Y-%m-%d")))
+
+
+def guarantee_not_allowed(df: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    """Z-Art.10 — 客户经理的营销贷款采用客户经理保证、有效资产抵押、质押方式.
+
+    A loan whose guarantee is `other` (其他) is a finding (decision 39). Those loans first; then their
+    names and order."""
+    # Z-Art.10
+    c = pl.col
+    f = (facts.lazy().filter(c("guarantee") == "other")
+         .select("manager_id", "loan_id", "borrower_id", "principal").collect()
+         .join(df.select("manager_id", "name"), on="manager_id", how="left").sort("manager_id", "loan_id"))
+    return exception_rows(
+        f, pl.lit(True), "guarantee_not_allowed",
+        pl.format("贷款 {}(借款人 {},本金 {} 元)担保方式为“其他”:营销贷款应采用客户经理保证、有效资产抵押或质押方式",
+                  c("loan_id"), c("borrower_id"), yuan("principal")))
+
+
+def not_recovered_in_year(df: pl.DataFrame, facts: pl.DataFrame, m: int) -> pl.DataFrame:
+    """Z-Art.10 — 当年发放贷款当年收回.
+
+    In December, a loan issued that year whose outstanding is above 0 is a finding (decision 39).
+    Only December reads the loans; those issued this year and not recovered first."""
+    # Z-Art.10
+    c = pl.col
+    cols = ("manager_id", "loan_id", "borrower_id", "issue_date", "due_date", "outstanding")
+    if month_of(m) != 12:
+        f = facts.head(0).select(*cols)
+    else:
+        f = (facts.lazy().filter((c("outstanding") > 0) & (c("issue_date").dt.year() == m // 12))
+             .select(*cols).collect())
+    f = f.join(df.select("manager_id", "name"), on="manager_id", how="left").sort("manager_id", "loan_id")
+    return exception_rows(
+        f, pl.lit(True), "not_recovered_in_year",
+        pl.format("贷款 {}(借款人 {}){} 发放、{} 到期,年末余额 {} 元未收回:当年发放贷款应当年收回",
+                  c("loan_id"), c("borrower_id"), c("issue_date").dt.strftime("%Y-%m-%d"),
+                  c("due_date").dt.strftime("%Y-%m-%d"), yuan("outstanding")))
+
+
+def interest_below_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """Z-Art.12 — 客户经理创造贷款利息收入应不低于个人工资和人平四项费用额。从事专责清收个人责任贷款的
+    客户经理据实确定.
+
+    A credit manager who is not 专责清收 whose interest collected in the month is below the month's
+    gross pay (after overrides) plus the per-head expenses parameter (人平四项费用) is a finding
+    (decision 41); no pay effect. The text states both figures and the parameter in force."""
+    # Z-Art.12
+    c = pl.col
+    floor = c("gross_pay") + pl.lit(p.per_head_expenses, pl.Int64)
+    short = df.filter(~c("dedicated_collection").fill_null(False) & (c("interest_collected") < floor))
+    return exception_rows(
+        short, pl.lit(True), "interest_below_wage",
+        pl.format("本月收息 {} 元,低于个人工资(应发合计){} 元与人平四项费用 {} 元之和 {} 元,差 {} 元",
+                  yuan("interest_collected"), signed_yuan("gross_pay"), yuan(pl.lit(p.per_head_expenses, pl.Int64)),
+                  signed_yuan(floor), yuan(floor - c("interest_collected"))))

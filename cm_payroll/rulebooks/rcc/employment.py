@@ -23,6 +23,7 @@ STATE_SCHEMA: dict[str, pl.DataType] = {
     "track": pl.String,            # always credit
     "last_month": pl.Int32,        # last month the manager was on the roster
     "resigned": pl.Boolean,        # a resignation in this employment (decision 18)
+    "resignation_date": pl.Date,   # the employment's (earliest) resignation date (S-Art.9 notice)
     "terminated": pl.Boolean,      # employment ended (terminated event)
 }
 
@@ -54,6 +55,7 @@ def next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
         pl.col("track_eff").alias("track"),
         pl.lit(m, pl.Int32).alias("last_month"),
         "resigned",
+        "resignation_date",
         pl.col("ev_terminated").alias("terminated"),
     ).select([pl.col(c).cast(t) for c, t in STATE_SCHEMA.items()])
     kept = state.filter(~pl.col("manager_id").is_in(rows.get_column("manager_id").implode()))

@@ -15,13 +15,15 @@ import polars as pl
 
 from cm_payroll.context import MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue
+from cm_payroll.money import fmt_rate
 from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks import common
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
                                       wages)
-from cm_payroll.rulebooks.rcc.employment import join_roster, next_state
+from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, join_roster, next_state
 from cm_payroll.rulebooks.rcc.params import Params, build
 from cm_payroll.rulebooks.securities import overrides as shared_overrides
+from cm_payroll.rulebooks.securities import pay as shared_pay
 from cm_payroll.rulebooks.securities.events import with_events
 from cm_payroll.schema import EVENT_LABELS, norm_value
 from cm_payroll.validate import MonthInputs
@@ -97,7 +99,8 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
                                  f"default (decision 19)"))
     tracks = dict(roster.select("manager_id", "track").iter_rows())
     issues += _overrides(inputs, tracks)[2]
-    return issues
+    # decision 36: December closes the year — a manager missing since November is an input error
+    return issues + common.december_missing(state, inputs, ctx.month)
 
 
 # ------------------------------------------------------------------------------------------ compute
@@ -105,6 +108,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
+    state = common.conform_state(state, STATE_SCHEMA)
     roster_t = inputs.tables["roster"]
     df, issues, warn_employment = join_roster(inputs["roster"], state, m, ctx.first_month, roster_t.file,
                                               roster_t.label("hire_date"))
@@ -146,8 +150,10 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     new_charged = overdue.charged_after(facts, charged, m)
     new_history = compliance_checks.visit_history(history, inputs["visits"], m)
     warnings = _warnings(inputs, df, m, p, warn_employment)
-    exceptions = _exceptions(df, facts, new_history, state, m, p, ctx, warnings, ov_long)
-    return MonthResult(pay=_pay_frame(df), exceptions=exceptions, state=next_state(df, state, m),
+    ended = common.ended_off_roster(state, df, inputs["events"])      # decision 36
+    exceptions = _exceptions(df, facts, new_history, state, m, p, ctx, warnings, ov_long, ended)
+    new_state = common.close_ended(next_state(df, state, m), ended)
+    return MonthResult(pay=_pay_frame(df), exceptions=exceptions, state=new_state,
                        aux={AUX_CHARGED: new_charged, AUX_VISITS: new_history})
 
 
@@ -164,7 +170,7 @@ PAY_COLUMNS = (
     "score_x100", "performance_wage_calc",
     "management_counted", "management_missing", "management_units",
     "other_reward_input", "adjustment_correction", "rerun_correction", "ev_fraud", "ev_leave", "resigned",
-    "ev_terminated",
+    "ev_terminated", "withheld_handover", "withheld_notice", "resignation_date", "ev_terminated_date",
 )
 
 
@@ -203,7 +209,8 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, m: int, p: Params, *frames:
 
 
 def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, state: pl.DataFrame, m: int,
-                p: Params, ctx: MonthContext, warnings: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
+                p: Params, ctx: MonthContext, warnings: pl.DataFrame, ov_long: pl.DataFrame,
+                ended: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
     names = df.select("manager_id", "name")
     liab = facts.filter(c("first_overdue")).join(names, on="manager_id", how="left").sort("manager_id", "loan_id")
@@ -211,22 +218,26 @@ def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, st
         common.exception_rows(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月业绩工资"),
                               -c("performance_wage_calc")),
         common.exception_rows(df, c("payment_status") == "withheld", "payment_withheld",
-                              pl.lit("已提出辞职申请且交接未完成,本月薪酬暂扣"), c("gross_pay")),
+                              shared_pay.withheld_text(), c("gross_pay")),
         common.exception_rows(
             liab, pl.lit(True), "overdue_liability",
-            pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按1%罚款 {} 元(每笔只罚一次),"
+            pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按{}罚款 {} 元(每笔只罚一次),"
                       "并承担本金赔偿责任 {} 元",
                       c("loan_id"), c("borrower_id"), c("due_date").dt.strftime("%Y-%m-%d"),
-                      common.yuan("outstanding"), common.yuan("penalty"), common.yuan("outstanding")),
+                      common.yuan("outstanding"), pl.lit(fmt_rate(p.overdue_rate)), common.yuan("penalty"),
+                      common.yuan("outstanding")),
             -c("outstanding")),
         compliance_checks.staffing(df, facts, p),
         compliance_checks.capacity(df, facts, p),
         compliance_checks.visits(df, facts, history, m, p),
         compliance_checks.guarantee(df, facts, p),
         compliance_checks.due_in_other_year(df, facts),
+        compliance_checks.guarantee_not_allowed(df, facts),
+        compliance_checks.not_recovered_in_year(df, facts, m),
+        compliance_checks.interest_below_wage(df, p),
         common.correction_rows(df, state, ctx),
         common.override_rows(df, ov_long, COMPONENT_LABELS),
-        common.missing_from_roster(state, df, m),
+        common.missing_from_roster(state, df, m, ended),
         common.warning_rows(warnings, names),
     ]
     return common.concat_exceptions(parts)

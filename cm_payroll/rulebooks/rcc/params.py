@@ -33,6 +33,7 @@ class Params:
     corporate_per_manager: int
     visit_monthly_from: int         # fen, R-Art.11(2)
     guarantee_limit: int            # fen, Z-Art.10
+    per_head_expenses: int          # fen, Z-Art.12 人平四项费用
 
 
 def _fraction(x: Any) -> Fraction:
@@ -67,4 +68,5 @@ def build(p: dict[str, Any]) -> Params:
         corporate_per_manager=int(p["staffing"]["corporate_per_manager"]),
         visit_monthly_from=to_fen(p["visits"]["monthly_from"]),
         guarantee_limit=to_fen(p["guarantee_limit"]),
+        per_head_expenses=to_fen(p["per_head_expenses"]),
     )

@@ -162,17 +162,19 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
                 bas = f"特殊处理(SPEC 6):由 {_signed(rule)} 改为 {_signed(r[key])}"
             lines.append(SlipLine(label, r[key], article, bas))
         total = SlipLine("应发合计", r["gross_pay"], "R-Art.4", "以上各项之和(罚款为负数)")
-        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, [], _notes(r))
+        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, [], _notes(r, p))
 
 
-def _notes(r: dict) -> list[str]:
+def _notes(r: dict, p: Params) -> list[str]:
     notes = []
     if r["ev_fraud"]:
         notes.append("业绩造假经查实:取消当月业绩工资。")
-    if r["payment_status"] == "withheld":
+    if r.get("withheld_handover"):
         notes.append("已提出辞职申请且交接未完成:本月薪酬暂扣。")
+    if r.get("withheld_notice"):
+        notes.append(f"辞职未提前一个月申请(辞职申请 {r['resignation_date']},解除 {r['ev_terminated_date']}):本月薪酬暂扣。")
     if r["overdue_new"]:
-        notes.append("逾期贷款按未收回余额的1%处罚并承担本金的赔偿责任(Z-Art.19(3)),明细见例外事项报告。")
+        notes.append(f"逾期贷款按未收回余额的{_rate(p.overdue_rate)}处罚并承担本金的赔偿责任(Z-Art.19(3)),明细见例外事项报告。")
     if r["deposits_missing"]:
         notes.append("本月无存款记录,日均余额按0计。")
     if r["ev_terminated"]:

@@ -37,13 +37,15 @@ def transfer_requests(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
 
 def conversion(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
     """# S-Art.23 — 销售类转理财类: a `convert_to_advisor` event in M converts from M+1 when the manager
-    is an active sales manager (decision 12), certified (证券从业资格) and M's annualized score ≥ the
+    is an active sales manager (decisions 12, 35: anyone else's request, an advisor's included, is
+    rejected), certified (证券从业资格) and M's annualized score ≥ the
     conversion minimum [D]; else rejected. An override `convert_to_advisor = 是` forces it (decision 26).
     """
-    asked = pl.col("ev_convert_to_advisor") & (pl.col("track_eff") == "sales")
-    ok = ((pl.col("status") == "active") & at_least(p.conversion_min)
+    sales = pl.col("track_eff") == "sales"
+    asked = pl.col("ev_convert_to_advisor")          # by anyone: an advisor's request is rejected too (decision 35)
+    ok = (sales & (pl.col("status") == "active") & at_least(p.conversion_min)
           & (pl.col("certified").fill_null(False) | (not p.conversion_certified)))
-    forced = pl.col("ov_convert").fill_null(False) & (pl.col("track_eff") == "sales")
+    forced = pl.col("ov_convert").fill_null(False) & sales
     return df.with_columns((asked & ~ok).alias("conversion_rejected"),
                            ((asked & ok) | forced).alias("converted"))
 

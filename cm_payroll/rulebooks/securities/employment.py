@@ -25,7 +25,7 @@ STATE_SCHEMA: dict[str, pl.DataType] = {
     "window_start": pl.Int32,      # start of the assessment window (restarts are scheduled here)
     "window_cum": pl.Int64,        # Σ scores of the window, score units
     "ann_ok": pl.Boolean,          # annualized ≥ ordinary minimum in last_month
-    "standby_next": pl.Boolean,    # last_month + 1 is a standby month
+    "standby_next": pl.Boolean,    # the next month on the roster is a standby month (decision 37)
     "trigger_months": pl.List(pl.Int32),
     "request_months": pl.List(pl.Int32),
     "advisor_since": pl.Int32,     # first advisor month of the current advisor spell
@@ -34,10 +34,12 @@ STATE_SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int32,              # year of the ytd sums below
     "ytd_net_income": pl.Int64,    # Σ net income this year on this employment, fen (signed)
     "ytd_performance_bonus": pl.Int64,
+    "ytd_fraud_excluded": pl.Int64,  # Σ positive net income of fraud months left out of ytd_net_income (S-Art.8(4))
     "reserve": pl.Int64,           # compliance reserve of `year`, fen
     "violation": pl.Boolean,       # a compliance_violation in `year`
     "deficit": pl.Int64,           # carried year-end deficit, fen (the person's debt)
     "resigned": pl.Boolean,        # a resignation in this employment
+    "resignation_date": pl.Date,   # the employment's (earliest) resignation date (S-Art.9 notice)
     "terminated": pl.Boolean,      # employment ended (terminated event)
 }
 
@@ -93,7 +95,8 @@ def join_state(roster: pl.DataFrame, state: pl.DataFrame, m: int, first_month: i
         tenure.cast(pl.Int32).alias("tenure"),
         # The previous month's facts count only when they belong to this employment.
         pl.when(new).then(None).otherwise(pl.col("s_status")).alias("prev_status"),
-        (~new & pl.col("s_standby_next").fill_null(False)
-         & (pl.col("s_last_month") == m - 1)).alias("standby_month"),
+        # Decision 37: a standby month scheduled for a month the manager was off the roster is held
+        # in the next month on the roster (the state keeps standby_next while the manager is away).
+        (~new & pl.col("s_standby_next").fill_null(False)).alias("standby_month"),
     )
     return df, issues, warnings

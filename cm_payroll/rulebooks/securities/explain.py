@@ -37,12 +37,13 @@ EXPLAIN: dict[str, tuple[str, str, tuple[str, ...], tuple[tuple[str, str, str], 
          ("余额", "reserve", "money")),
         ("clients", "events")),
     "year_end_bonus": (
-        "年终奖 = 全年实际净收入 × (12月计提比例 + 司龄计提比例) − 全年营销绩效奖;小于等于0的在下一年度扣回",
-        "S-Art.14",
+        "年终奖 = 全年实际净收入 × (12月计提比例 + 司龄计提比例) − 全年营销绩效奖;小于等于0的在下一年度扣回;"
+        "业绩造假月份的正净收入不计入全年实际净收入(当月营销绩效奖已取消,不补回)",
+        "S-Art.14, S-Art.8(4)",
         ("year_end", "commission", "veteran"),
         (("本年实际净收入", "ytd_net_income", "money"), ("本年营销绩效奖", "ytd_performance_bonus", "money"),
          ("12月计提比例", "year_end_rate", "rate"), ("司龄计提比例", "tenure_rate", "rate"),
-         ("计算结果", "year_end_y", "money")),
+         ("不计入的业绩造假月份净收入", "ytd_fraud_excluded", "money"), ("计算结果", "year_end_y", "money")),
         ("clients",)),
     "other_reward": (
         "其他奖励按调整表发放;待岗培训、待解除劳动合同、仅发基础工资期间不发放", "S-Art.10, S-Art.20",

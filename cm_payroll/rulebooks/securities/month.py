@@ -57,12 +57,14 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
     _, _, issues = overrides.parse(inputs.tables["overrides"],
                                 {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"},
                                 p.level_names, tracks)
-    return issues
+    # decision 36: December closes the year — a manager missing since November is an input error
+    return issues + common.december_missing(state, inputs, ctx.month, p.year_end_month)
 
 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
+    state = common.conform_state(state, STATE_SCHEMA)
     roster_file = inputs.tables["roster"].file
     df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file,
                                              inputs.tables["roster"].label("hire_date"))
@@ -88,6 +90,7 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = status.status_machine(df, m, p)
     df = df.with_columns(pl.col("status").alias("status_rule"),
                          pl.coalesce("ov_status", "status").alias("status"))       # decision 26
+    df = status.confirmed_by_override(df)                                                # decision 34
     df = commission.level(df, p, at_least)
     df = commission.rates(df, p, at_least)
     df, warn_supervision = supervision.effective_heads(df)
@@ -111,10 +114,13 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
         .alias("ytd_performance_bonus"))
     df = df.sort("manager_id")
 
+    # decision 36: employments ended by an event of a manager already off the roster
+    ended = common.ended_off_roster(state, df, inputs["events"])
+
     pay_frame = _pay_frame(df)
-    new_state = _next_state(df, state, m)
-    warnings = _warnings(inputs, df, warn_employment, warn_supervision)
-    exceptions = _exceptions(df, state, m, ctx, warnings, ov_long)
+    new_state = common.close_ended(_next_state(df, state, m), ended)
+    warnings = _warnings(inputs, df, warn_employment, warn_supervision, supervision.supervisor_warnings(df))
+    exceptions = _exceptions(df, state, m, ctx, warnings, ov_long, ended)
     return MonthResult(pay=pay_frame, exceptions=exceptions, state=new_state)
 
 
@@ -125,9 +131,11 @@ PAY_COLUMNS = (
     "employment_month", "tenure", "trainee", "probation_judged", "probation_passed", "prob_score",
     "prob_new_assets", "trigger", "standby_month", "standby_next", "termination_cause",
     "excess_requests", "requests_counted", "table_rate", "veteran", "rate", "year_end_rate",
-    "tenure_rate", "year_end_y", "ytd_net_income", "ytd_performance_bonus", "effective_heads",
+    "tenure_rate", "year_end_y", "ytd_net_income", "ytd_performance_bonus", "ytd_fraud_excluded",
+    "effective_heads",
     "supervisees", "compliance_accrual", "compliance_forfeited", "reserve", "deficit", "new_deficit",
-    "other_reward_input", "adjustment_correction", "rerun_correction", "payment_status", "converted",
+    "other_reward_input", "adjustment_correction", "rerun_correction", "payment_status", "withheld_handover",
+    "withheld_notice", "resignation_date", "ev_terminated_date", "converted", "confirmed_by_override",
     "conversion_rejected", "transferred_back", "stock_loss_ok", "ev_fraud", "supervisor_id",
     "certified", "hire_date_eff", "missing_score",
 )
@@ -162,8 +170,8 @@ def _next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
         advisor_since.cast(pl.Int32).alias("advisor_since"),
         "prob_score", "prob_new_assets",
         pl.lit(m // 12, pl.Int32).alias("year"),
-        "ytd_net_income", "ytd_performance_bonus", "reserve", "violation", "deficit", "resigned",
-        pl.col("ev_terminated").alias("terminated"),
+        "ytd_net_income", "ytd_performance_bonus", "ytd_fraud_excluded", "reserve", "violation", "deficit",
+        "resigned", "resignation_date", pl.col("ev_terminated").alias("terminated"),
     )
     rows = rows.select([pl.col(c).cast(t) for c, t in STATE_SCHEMA.items()])
     kept = state.filter(~pl.col("manager_id").is_in(rows.get_column("manager_id").implode()))
@@ -174,7 +182,12 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> p
     """Input warnings of the month as (manager_id, message) rows."""
     sales_requests = df.filter((pl.col("requests_filed") > 0) & (pl.col("track_eff") != "advisor")).select(
         "manager_id", pl.lit("转岗申请 filed on the sales track: not counted (decision 14)").alias("message"))
-    return common.warnings_frame(*frames, common.input_warnings(inputs), sales_requests)
+    # S-Art.22 (decision 40): 理财类客户经理指通过中国证券业协会的证券投资分析考试…的相关人员
+    # an explicit 否 only: a blank cell is not a 否
+    uncertified = df.filter((pl.col("track_eff") == "advisor") & ~pl.col("certified").fill_null(True)).select(
+        "manager_id", pl.lit("advisor_not_certified:理财类客户经理的证券从业资格为“否”;理财类客户经理应通过中国"
+                             "证券业协会的证券投资分析考试(S-Art.22),请核实资格或办理转岗").alias("message"))
+    return common.warnings_frame(*frames, common.input_warnings(inputs), sales_requests, uncertified)
 
 
 def _yuan(col: str | pl.Expr) -> pl.Expr:
@@ -182,8 +195,9 @@ def _yuan(col: str | pl.Expr) -> pl.Expr:
 
 
 def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext,
-                warnings: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
+                warnings: pl.DataFrame, ov_long: pl.DataFrame, ended: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
+    p = _params(ctx)
     parts = [
         _exc(df, c("status") == "pending_termination", "pending_termination",
              pl.when(c("termination_cause") == "probation_failed").then(pl.lit("见习期考核未通过,判断为待解除劳动合同"))
@@ -208,12 +222,13 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              -(apply_rate(pl.max_horizontal(c("net_income"), pl.lit(0, pl.Int64)), c("rate"))
                + c("effective_heads").cast(pl.Int64) * _params(ctx).supervision_per_head
                * ((c("track_eff") == "sales") & ~c("trainee") & (c("status") == "active")).cast(pl.Int64))),
-        _exc(df, c("payment_status") == "withheld", "payment_withheld",
-             pl.lit("已提出辞职申请且交接未完成,本月薪酬暂扣"), c("gross_pay")),
+        _exc(df, c("payment_status") == "withheld", "payment_withheld", pay.withheld_text(), c("gross_pay")),
         _exc(df, c("conversion_rejected"), "conversion_rejected",
-             pl.when(c("status") != "active").then(pl.format("状态为{},不能转理财类", _status_zh("status")))
+             pl.when(c("track_eff") == "advisor").then(pl.lit("已是理财类客户经理,转理财类申请不适用(S-Art.23)"))
+             .when(c("status") != "active").then(pl.format("状态为{},不能转理财类", _status_zh("status")))
              .when(~c("certified").fill_null(False)).then(pl.lit("无证券从业资格"))
-             .otherwise(pl.format("年化累计积分 {} 未达转理财类标准", _score2(c("annualized_x100"))))),
+             .otherwise(pl.format("年化累计积分 {} 未达转理财类标准 {}", _score2(c("annualized_x100")),
+                                  pl.lit(_score_text(p.conversion_min))))),
         _exc(df, c("transferred_back"), "transfer_back",
              pl.format("存量客户资产流失率超过标准且未连续2个月达到普通级,下月起转回销售类")),
         _exc(df, (c("deficit") > 0) & (c("year_end_y").is_not_null()), "year_end_deficit",
@@ -229,11 +244,17 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              -c("compliance_forfeited")),
         _exc(df, c("missing_score"), "missing_scores", pl.lit("无积分记录,当月积分按0计")),
     ]
+    # decision 36: an employment ended off the roster forfeits its reserve (S-Art.16), as a termination
+    parts.append(_exc(ended, c("reserve").fill_null(0) > 0, "compliance_forfeited",
+                      pl.format("{}:不在本月花名册,劳动关系于最后在册月份 {} 后结束,合规奖励金 {} 元取消(S-Art.16)",
+                                pl.when(c("end_terminated")).then(pl.lit("解除完成")).otherwise(pl.lit("辞职申请")),
+                                _month_text(c("last_month")), _yuan("reserve")),
+                      -c("reserve")))
     parts.append(common.correction_rows(df, state, ctx))
     # overrides applied (S-Art.34), one row per override, with its approval_ref
     parts.append(_override_rows(df, ov_long))
     # missing from the roster without a resignation or termination (SPEC 2, decision 18)
-    parts.append(common.missing_from_roster(state, df, m))
+    parts.append(common.missing_from_roster(state, df, m, ended))
     parts.append(common.warning_rows(warnings, df.select("manager_id", "name")))
     return common.concat_exceptions(parts)
 
@@ -268,6 +289,17 @@ def _score_units(units: pl.Expr) -> pl.Expr:
     frac = (units.abs() % 10000).cast(pl.String).str.zfill(4).str.strip_chars_end("0")
     sign = pl.when(units < 0).then(pl.lit("-")).otherwise(pl.lit(""))
     return pl.when(frac == "").then(pl.format("{}{}", sign, whole)).otherwise(pl.format("{}{}.{}", sign, whole, frac))
+
+
+def _score_text(units: int) -> str:
+    """A score parameter (1/10,000 units) as text: 120000."""
+    whole, frac = divmod(units, 10_000)
+    return f"{whole}" if not frac else f"{whole}.{frac:04d}".rstrip("0")
+
+
+def _month_text(month: pl.Expr) -> pl.Expr:
+    """A month index as YYYY-MM."""
+    return pl.format("{}-{}", (month // 12).cast(pl.String), (month % 12 + 1).cast(pl.String).str.zfill(2))
 
 
 def _score2(x100: pl.Expr) -> pl.Expr:

@@ -68,7 +68,8 @@ def _basis(r: dict, p: Params, december: bool) -> dict[str, str]:
         if status in ("standby", "pending_termination"):
             why = f"({STATUS_LABELS[status]},按{_pct(r['rate'])}计提,S-Art.20)"
         elif r["veteran"]:
-            why = "(入职5年以上且年化积分低于标准,按15%计提,S-Art.13/14)"
+            why = (f"(入职{p.veteran_tenure}年以上且年化积分低于{_score(p.veteran_below)},"
+                   f"按{_pct(p.veteran_rate)}计提,S-Art.13/14)")
         b["performance_bonus"] = f"实际净收入 {net} × {_pct(r['rate'])}{why}"
     if r["supervision_reward"] or (r["effective_heads"] and not r["ev_fraud"] and status == "active"):
         b["supervision_reward"] = f"有效人力 {r['effective_heads']} 人 × {fmt_yuan(p.supervision_per_head)}"
@@ -89,7 +90,10 @@ def _basis(r: dict, p: Params, december: bool) -> dict[str, str]:
     if r["year_end_y"] is not None:
         rate = (r["year_end_rate"] or 0) + (r["tenure_rate"] or 0)
         y = r["year_end_y"]
-        text = (f"本年净收入 {fmt_yuan(r['ytd_net_income'])} × ({_pct(r['year_end_rate'])} + 司龄 "
+        excluded = r.get("ytd_fraud_excluded") or 0
+        fraud = (f"(不含业绩造假月份净收入 {fmt_yuan(excluded)}:当月营销绩效奖已取消,不在年终奖中补回,"
+                 f"S-Art.8(4))" if excluded else "")
+        text = (f"本年净收入 {fmt_yuan(r['ytd_net_income'])}{fraud} × ({_pct(r['year_end_rate'])} + 司龄 "
                 f"{_pct(r['tenure_rate'])}) − 本年营销绩效奖 {fmt_yuan(r['ytd_performance_bonus'])} = "
                 f"{'-' if y < 0 else ''}{fmt_yuan(abs(y))}")
         if y <= 0:
@@ -150,28 +154,37 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
             ("合规奖励金余额", fmt_yuan(r["reserve"])),
             ("结转年终奖亏空", fmt_yuan(r["deficit"])),
         ]
-        notes = _notes(r)
+        notes = _notes(r, p)
         yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, ytd, notes)
 
 
-def _notes(r: dict) -> list[str]:
+def _notes(r: dict, p: Params) -> list[str]:
     notes = []
     s = r["status"]
+    rate = _pct(p.standby_rate)
     if s == "standby":
-        notes.append("本月为待岗培训月:基础工资、年终奖正常发放,营销绩效奖按15%计提,不发放绩效督导奖励、展业补贴和其他奖励(S-Art.20)。")
+        notes.append(f"本月为待岗培训月:基础工资、年终奖正常发放,营销绩效奖按{rate}计提,不发放绩效督导奖励、展业补贴和其他奖励(S-Art.20)。")
     elif s == "pending_termination":
         cause = {"probation_failed": "见习期考核未通过(S-Art.8(1))",
                  "standby_failed": "待岗培训当月仍未达标(S-Art.8(3))",
                  "standby_trigger": "近12个自然月内第2次触发待岗培训(S-Art.8(2))"}.get(r["termination_cause"] or "", "特殊处理")
-        notes.append(f"本月判断为待解除劳动合同:{cause}。基础工资正常发放,营销绩效奖按15%计提,不发放绩效督导奖励、年终奖、其他奖励和展业补贴(S-Art.20)。")
+        notes.append(f"本月判断为待解除劳动合同:{cause}。基础工资正常发放,营销绩效奖按{rate}计提,不发放绩效督导奖励、年终奖、其他奖励和展业补贴(S-Art.20)。")
     elif s == "base_only":
         notes.append("待解除劳动合同次月起仅发放基础工资(S-Art.20)。")
     if r["trigger"] and s == "active":
         notes.append("本月触发待岗培训,下月为待岗培训月(S-Art.8(2))。")
     if r["ev_fraud"]:
         notes.append("业绩造假经查实:取消当月营销绩效奖和绩效督导奖励(S-Art.8(4))。")
-    if r["payment_status"] == "withheld":
+    if r.get("withheld_handover"):
         notes.append("已提出辞职申请且交接未完成:本月薪酬暂扣(S-Art.9)。")
+    if r.get("withheld_notice"):
+        notes.append(f"辞职未提前一个月申请(辞职申请 {r['resignation_date']},解除 {r['ev_terminated_date']}):"
+                     f"本月薪酬暂扣(S-Art.9)。")
+    if r.get("confirmed_by_override"):
+        notes.append("经特殊处理审批(S-Art.34),见习期结束,自本月起按普通客户经理及以上级别定级(S-Art.4)。")
+    if r["year_end_y"] is not None and r.get("ytd_fraud_excluded"):
+        notes.append(f"年终奖计算不含业绩造假月份的正净收入 {fmt_yuan(r['ytd_fraud_excluded'])}:"
+                     f"该月营销绩效奖已按 S-Art.8(4) 取消,不在年终奖中补回。")
     if r["converted"]:
         notes.append("转理财类已通过:下月起按理财类客户经理考核(S-Art.23)。")
     if r["transferred_back"]:

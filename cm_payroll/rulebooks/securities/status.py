@@ -77,3 +77,14 @@ def status_machine(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
         (pl.col("trigger") & ~second).alias("standby_next"),
         trig_list.alias("trigger_months"),
     ).drop("_trig_prev")
+
+
+def confirmed_by_override(df: pl.DataFrame) -> pl.DataFrame:
+    """# S-Art.34, S-Art.8(1) — a `status` override to standby or active of a trainee (e.g. a failed
+    probation overridden in the judgment month) makes the manager confirmed from that month
+    (decision 34): probation ends, so `trainee` is false for everything after the override (level
+    graded by S-Art.4 never below ordinary, allowance, supervision reward, the next state's
+    `confirmed`). The assessment window is not restarted (only a passed probation restarts it)."""
+    by_override = pl.col("trainee") & pl.col("ov_status").is_in(["active", "standby"]).fill_null(False)
+    return df.with_columns(by_override.alias("confirmed_by_override"),
+                           (pl.col("trainee") & ~by_override).alias("trainee"))

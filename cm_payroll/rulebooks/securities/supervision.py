@@ -42,7 +42,13 @@ def supervision_reward(df: pl.DataFrame, p: Params) -> pl.DataFrame:
 
 
 def supervisor_warnings(df: pl.DataFrame) -> pl.DataFrame:
-    """Decision 15: an advisor or trainee with supervisees earns no reward (input_warning)."""
-    return df.filter((pl.col("supervisees") > 0) & ((pl.col("track_eff") == "advisor") | pl.col("trainee"))).select(
-        "manager_id", pl.format("has {} supervisee(s) but is not a confirmed sales manager: no supervision "
-                                "reward (decision 15)", "supervisees").alias("message"))
+    """# S-Art.15 — 安排给业绩较好的人员(销售类客户经理兼任,以下简称片区经理)进行绩效督导.
+
+    An advisor or a trainee with supervisees earns no reward: an input_warning every month it holds
+    (decisions 15, 35). Read after a status override (a trainee confirmed by override is no longer
+    a trainee, decision 34)."""
+    c = pl.col
+    who = pl.when(c("track_eff") == "advisor").then(pl.lit("理财类客户经理")).otherwise(pl.lit("见习客户经理"))
+    return df.filter((c("supervisees") > 0) & ((c("track_eff") == "advisor") | c("trainee"))).select(
+        "manager_id", pl.format("花名册中有 {} 名督导对象以其为片区经理,但其为{},不是已转正的销售类客户经理:"
+                                "不发放绩效督导奖励(S-Art.15)", "supervisees", who).alias("message"))

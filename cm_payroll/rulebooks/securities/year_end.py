@@ -10,13 +10,24 @@ from cm_payroll.rulebooks.securities.params import Params
 
 def year_sums(df: pl.DataFrame, m: int) -> pl.DataFrame:
     """Σ net income (signed, decision 16) and Σ performance bonus of the year on this employment,
-    this month included (the bonus as finally paid, after any component override)."""
-    same_year = ~pl.col("new_employment") & (pl.col("s_year") == m // 12)
+    this month included (the bonus as finally paid, after any component override).
+
+    # S-Art.8(4) — 业绩造假,经查实,取消其当月绩效督导奖励和营销绩效奖.
+    The year-end true-up must not pay back what S-Art.8(4) cancelled (decision 43): a fraud month's
+    positive net income is left out of Σ net income (its bonus, 0, stays in Σ bonus as paid) and
+    summed apart in `ytd_fraud_excluded` (shown on December's slip); a fraud month with negative net
+    income stays in (leaving it out would raise the year-end bonus)."""
+    c = pl.col
+    same_year = ~c("new_employment") & (c("s_year") == m // 12)
+
+    def carried(col: str) -> pl.Expr:
+        return pl.when(same_year).then(c(f"s_{col}").fill_null(0)).otherwise(0)
+
+    excluded = pl.when(c("ev_fraud") & (c("net_income") > 0)).then(c("net_income")).otherwise(0)
     return df.with_columns(
-        (pl.when(same_year).then(pl.col("s_ytd_net_income").fill_null(0)).otherwise(0)
-         + pl.col("net_income")).alias("ytd_net_income"),
-        (pl.when(same_year).then(pl.col("s_ytd_performance_bonus").fill_null(0)).otherwise(0)
-         + pl.col("performance_bonus")).alias("ytd_performance_bonus"),
+        (carried("ytd_net_income") + c("net_income") - excluded).alias("ytd_net_income"),
+        (carried("ytd_performance_bonus") + c("performance_bonus")).alias("ytd_performance_bonus"),
+        (carried("ytd_fraud_excluded") + excluded).cast(pl.Int64).alias("ytd_fraud_excluded"),
     )
 
 
