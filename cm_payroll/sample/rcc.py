@@ -385,7 +385,7 @@ def _small_loan(rng: random.Random, ids: _Ids, b: _Borrower, issue: datetime.dat
         due = last_due
     if due <= issue or _ym(due) == _ym(issue):
         return None
-    g = guarantee or rng.choice((MG, MG, OTHER, OTHER, MORTGAGE))
+    g = guarantee or rng.choice((MG, MG, PLEDGE, PLEDGE, MORTGAGE))
     principal = rng.randint(5, 50) * 100_000                 # 5,000 – 50,000 yuan
     return _Loan(ids.next_loan(), b.bid, SMALL, g, issue, due, principal, 7_500)
 
@@ -414,11 +414,11 @@ def _portfolio(rng: random.Random, mgrs: list[_Manager], ids: _Ids, months: list
 
     for m in mgrs:
         jan = datetime.date(year, 1, 1)
-        if m.mid == "CG01":                  # 1,040 小额信用 borrowers, January to December: over capacity
+        if m.mid == "CG01":                  # 1,040 small borrowers (客户经理保证), January to December: over capacity
             for _ in range(1040):
                 b = new_borrower(m, SMALL)
                 issue = jan + datetime.timedelta(days=rng.randint(1, 20))
-                b.loans.append(_Loan(ids.next_loan(), b.bid, SMALL, OTHER, issue,
+                b.loans.append(_Loan(ids.next_loan(), b.bid, SMALL, MG, issue,
                                      datetime.date(year, 12, rng.randint(5, 25)), rng.randint(10, 30) * 100_000, 7_500))
             continue
         if m.branch == HJ:
@@ -486,9 +486,10 @@ def _special_loans(ids: _Ids, out: list[_Borrower]) -> None:
     b = borrower("YZ04")
     b.loans.append(_Loan("DK2013900004", b.bid, SMALL, MG, d("2013-04-08"), d("2013-10-08"), 3_000_000, 7_500))
     b.loans.append(_Loan("DK2013900005", b.bid, SMALL, MG, d("2013-04-22"), d("2013-10-22"), 2_500_000, 7_500))
-    # CG10 吴跨年: issued in November, due next May (not 当年发放当年收回)
+    # CG10 吴跨年: issued in November, due next May (not 当年发放当年收回), guaranteed 其他 (信用), which a
+    # manager's loans may not be (Z-Art.10: 保证、抵押、质押 only)
     b = borrower("CG10")
-    b.loans.append(_Loan("DK2013900006", b.bid, SMALL, MORTGAGE, d("2013-11-15"), d("2014-05-15"), 5_000_000, 7_500))
+    b.loans.append(_Loan("DK2013900006", b.bid, SMALL, OTHER, d("2013-11-15"), d("2014-05-15"), 5_000_000, 7_500))
 
 
 # ------------------------------------------------------------------------------------------ targets

@@ -186,9 +186,10 @@ def _slots(rng: _Rng, mgr: pl.DataFrame, per_manager: int) -> pl.DataFrame:
     u = rng.uniform
     corp = u(s, "rcc.corp") < 0.03
     ug = u(s, "rcc.guarantee")
-    # 0 manager guarantee, 1 mortgage, 2 pledge, 3 other (信用)
+    # 0 manager guarantee, 1 mortgage, 2 pledge, 3 other (信用: not allowed, Z-Art.10; a few per mille)
     guarantee = (pl.when(corp).then(pl.when(ug < 0.6).then(1).otherwise(2))
-                 .otherwise(pl.when(ug < 0.4).then(0).when(ug < 0.8).then(3).otherwise(1))).cast(pl.Int64)
+                 .otherwise(pl.when(ug < 0.4).then(0).when(ug < 0.798).then(2).when(ug < 0.8).then(3)
+                            .otherwise(1))).cast(pl.Int64)
     rate = (pl.when(corp).then(5_400 + 300 * rng.below(s, "rcc.rate", 3))       # monthly, ppm of the outstanding
             .otherwise(6_900 + 300 * rng.below(s, "rcc.rate", 5)))
     return df.with_columns(corp.alias("corp"), guarantee.alias("guarantee"),
