@@ -55,7 +55,7 @@ from rich.table import Table  # noqa: E402
 import rowwise  # noqa: E402
 from cm_payroll import ledger as ledger_mod  # noqa: E402
 from cm_payroll import pipeline, validate  # noqa: E402
-from cm_payroll.context import MonthContext  # noqa: E402
+from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
 from cm_payroll.rulebooks import module_for  # noqa: E402

@@ -47,7 +47,7 @@ from run_bench import Run, Stage, Wrapped, cached_tree, month1_state, peak_mib, 
 
 from cm_payroll import ledger as ledger_mod  # noqa: E402
 from cm_payroll import pipeline, validate  # noqa: E402
-from cm_payroll.context import MonthContext  # noqa: E402
+from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
 from cm_payroll.rulebooks import module_for  # noqa: E402

@@ -20,7 +20,7 @@ from types import ModuleType
 import polars as pl
 
 from cm_payroll import __version__, units
-from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
+from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
@@ -33,7 +33,7 @@ from cm_payroll.render.parallel import render_slips
 from cm_payroll.render.tables import exceptions_report, summary_workbook
 from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
-from cm_payroll.rulebooks.opening import OPENING_STEM
+from cm_payroll.rulebooks.shared.opening import OPENING_STEM
 from cm_payroll.validate import MonthInputs, Warning_, load_month
 
 Reporter = Callable[[str, str], None]

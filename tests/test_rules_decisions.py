@@ -14,10 +14,11 @@ from cm_payroll.errors import InputErrors
 from cm_payroll.months import parse_month
 from cm_payroll.pipeline import load_result, run_month
 from cm_payroll.rulebook import builtin_path, load_rulebook
-from cm_payroll.rulebooks import common
+from cm_payroll.rulebooks.shared import employment as common
+from cm_payroll.rulebooks.shared import pay
 from cm_payroll.rulebooks.rcc import compliance_checks
 from cm_payroll.rulebooks.rcc.params import build as rcc_params
-from cm_payroll.rulebooks.securities import advisors, pay, present, status, supervision, year_end
+from cm_payroll.rulebooks.securities import advisors, present, status, supervision, year_end
 from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, join_state
 from cm_payroll.rulebooks.securities.params import build as sec_params
 from cm_payroll.validate import MonthInputs, Table, common_checks, empty_frame

@@ -1,25 +1,21 @@
-"""Rulebooks: one package per rule set, each with its parameter file (rulebook.toml), its input
-files (inputs.py) and its rules as small pure functions over Polars frames.
-
-A rulebook module exposes:
-    FILES            the input FileSpecs of a month (common ones included)
-    COMPONENTS       [(key, Chinese header, article)] in slip/summary order; the last is gross_pay
-    SUMMARY_COLUMNS  the extra per-manager figures of the summary: [(key, Chinese header, kind)]
-    STATE_SCHEMA     the ledger state columns carried from month to month
-    check_month(inputs, state, ctx) -> list[InputIssue]      rule-specific input errors
-    compute_month(inputs, state, ctx) -> MonthResult          the month's pay, exceptions, new state
+"""Rulebooks: one package per rule set, each with its parameter file (rulebook.toml), its input files
+and its rules as small pure functions over Polars frames; `shared/` holds what they all apply the same
+way (employment, events, overrides, adjustments, corrections, exception rows). Each package satisfies
+the `base.RulebookModule` protocol; the registry below is how the pipeline finds one by the id of its
+rulebook file. A new rulebook is a new package and one line here; no other rulebook changes.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from cm_payroll.rulebooks import rcc, securities
+from cm_payroll.rulebooks.base import RulebookModule
+
+REGISTRY: dict[str, RulebookModule] = {m.ID: m for m in (securities, rcc)}
 
 
-def module_for(rulebook_id: str) -> ModuleType:
-    if rulebook_id == "securities":
-        from cm_payroll.rulebooks import securities
-        return securities
-    if rulebook_id == "rcc":
-        from cm_payroll.rulebooks import rcc
-        return rcc
-    raise KeyError(rulebook_id)
+def module_for(rulebook_id: str) -> RulebookModule:
+    """The rulebook package of a rulebook id (securities, rcc)."""
+    return REGISTRY[rulebook_id]
+
+
+__all__ = ["REGISTRY", "RulebookModule", "module_for"]

@@ -18,5 +18,7 @@ from cm_payroll.rulebooks.rcc.opening import seed_state
 from cm_payroll.rulebooks.rcc.params import build as build_params
 from cm_payroll.rulebooks.rcc.present import slips, summary
 
-__all__ = ["COMPONENTS", "FILES", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "build_params",
+ID = "rcc"
+
+__all__ = ["COMPONENTS", "FILES", "ID", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "build_params",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

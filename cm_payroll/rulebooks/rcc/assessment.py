@@ -17,7 +17,7 @@ from fractions import Fraction
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.money import SCORE_SCALE
+from cm_payroll.units import SCORE_SCALE
 from cm_payroll.rational import Term, fits, sum_half_up
 from cm_payroll.rulebooks.rcc.inputs import CONDUCT_FULL
 from cm_payroll.rulebooks.rcc.params import Params

@@ -18,7 +18,8 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.months import month_end, month_of, month_start
-from cm_payroll.rulebooks.common import exception_rows, signed_yuan, yuan
+from cm_payroll.rulebooks.shared.exceptions import exception_rows
+from cm_payroll.units import yuan_expr
 from cm_payroll.rulebooks.rcc.params import Params
 
 VISITS_SCHEMA = {"borrower_id": pl.String, "visit_date": pl.Date}
@@ -165,9 +166,9 @@ def visits(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, m: int,
         "manager_id", "borrower_id")
     desc = (pl.when(c("monthly"))
             .then(pl.format("借款人 {} 贷款本金合计 {} 元(30万元以上),本月未走访(每月不少于1次)",
-                            c("borrower_id"), yuan("principal_sum")))
+                            c("borrower_id"), yuan_expr("principal_sum", signed=False)))
             .otherwise(pl.format("借款人 {} 贷款本金合计 {} 元,本季度未走访(每季不少于1次)",
-                                 c("borrower_id"), yuan("principal_sum"))))
+                                 c("borrower_id"), yuan_expr("principal_sum", signed=False))))
     return exception_rows(j, pl.lit(True), "visit_missing", desc)
 
 
@@ -189,7 +190,7 @@ def guarantee(df: pl.DataFrame, facts: pl.DataFrame, p: Params) -> pl.DataFrame:
     return exception_rows(
         g, pl.lit(True), "guarantee_over_limit",
         pl.format("借款人 {} 客户经理保证贷款 {} 笔({})本金合计 {} 元,超过单户 {} 元",
-                  c("borrower_id"), c("n"), c("loan_ids"), yuan("guaranteed"), yuan(pl.lit(p.guarantee_limit))))
+                  c("borrower_id"), c("n"), c("loan_ids"), yuan_expr("guaranteed", signed=False), yuan_expr(pl.lit(p.guarantee_limit), signed=False)))
 
 
 def due_in_other_year(df: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
@@ -219,7 +220,7 @@ def guarantee_not_allowed(df: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame
     return exception_rows(
         f, pl.lit(True), "guarantee_not_allowed",
         pl.format("贷款 {}(借款人 {},本金 {} 元)担保方式为“其他”:营销贷款应采用客户经理保证、有效资产抵押或质押方式",
-                  c("loan_id"), c("borrower_id"), yuan("principal")))
+                  c("loan_id"), c("borrower_id"), yuan_expr("principal", signed=False)))
 
 
 def not_recovered_in_year(df: pl.DataFrame, facts: pl.DataFrame, m: int) -> pl.DataFrame:
@@ -240,7 +241,7 @@ def not_recovered_in_year(df: pl.DataFrame, facts: pl.DataFrame, m: int) -> pl.D
         f, pl.lit(True), "not_recovered_in_year",
         pl.format("贷款 {}(借款人 {}){} 发放、{} 到期,年末余额 {} 元未收回:当年发放贷款应当年收回",
                   c("loan_id"), c("borrower_id"), c("issue_date").dt.strftime("%Y-%m-%d"),
-                  c("due_date").dt.strftime("%Y-%m-%d"), yuan("outstanding")))
+                  c("due_date").dt.strftime("%Y-%m-%d"), yuan_expr("outstanding", signed=False)))
 
 
 def interest_below_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
@@ -257,5 +258,5 @@ def interest_below_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     return exception_rows(
         short, pl.lit(True), "interest_below_wage",
         pl.format("本月收息 {} 元,低于个人工资(应发合计){} 元与人平四项费用 {} 元之和 {} 元,差 {} 元",
-                  yuan("interest_collected"), signed_yuan("gross_pay"), yuan(pl.lit(p.per_head_expenses, pl.Int64)),
-                  signed_yuan(floor), yuan(floor - c("interest_collected"))))
+                  yuan_expr("interest_collected", signed=False), yuan_expr("gross_pay"), yuan_expr(pl.lit(p.per_head_expenses, pl.Int64), signed=False),
+                  yuan_expr(floor), yuan_expr(floor - c("interest_collected"), signed=False)))

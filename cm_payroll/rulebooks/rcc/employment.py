@@ -12,7 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.rulebooks.securities.employment import join_state
+from cm_payroll.rulebooks.shared import employment
 
 STATE_SCHEMA: dict[str, pl.DataType] = {
     "manager_id": pl.String,
@@ -34,15 +34,11 @@ def empty_state() -> pl.DataFrame:
 
 def join_roster(roster: pl.DataFrame, state: pl.DataFrame, m: int, first_month: int,
                 roster_file: str | None, hire_label: str) -> tuple[pl.DataFrame, list[InputIssue], pl.DataFrame]:
-    """SPEC 1, decisions 3, 4, 27 — the roster joined to the previous state: new employment or
-    re-hire, the hire date and track in force, tenure (司龄, whole years by month), the input error
-    of a terminated id without a new hire date, the warnings of a disagreeing roster.
-
-    The join is the shared one (securities/employment.py); the rcc state has no probation, status
-    machine or standby, so the columns that join reads for them get their neutral values."""
-    neutral = state.with_columns(pl.lit("active").alias("status"), pl.lit(True).alias("confirmed"),
-                                 pl.lit(False).alias("standby_next"))
-    return join_state(roster, neutral, m, first_month, roster_file, hire_label)
+    """SPEC 1, decisions 3, 4, 27 — the roster joined to the previous state (the shared join: new
+    employment or re-hire, the hire date and track in force, tenure, the input error of a terminated
+    id without a new hire date, the warnings of a disagreeing roster). Credit managers have no
+    probation, status machine or standby: nothing is added."""
+    return employment.join(roster, state, m, roster_file, hire_label)
 
 
 def next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
@@ -57,6 +53,5 @@ def next_state(df: pl.DataFrame, state: pl.DataFrame, m: int) -> pl.DataFrame:
         "resigned",
         "resignation_date",
         pl.col("ev_terminated").alias("terminated"),
-    ).select([pl.col(c).cast(t) for c, t in STATE_SCHEMA.items()])
-    kept = state.filter(~pl.col("manager_id").is_in(rows.get_column("manager_id").implode()))
-    return pl.concat([rows, kept.select(list(STATE_SCHEMA))]).sort("manager_id")
+    )
+    return employment.merge_state(rows, state, STATE_SCHEMA)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.money import apply_rate
+from cm_payroll.units import apply_rate
 from cm_payroll.rulebooks.rcc.params import Params
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.money import SCORE_SCALE, div_half_up
+from cm_payroll.units import SCORE_SCALE, div_half_up
 from cm_payroll.months import month_of
 from cm_payroll.rulebooks.rcc.inputs import MANAGEMENT_FULL
 from cm_payroll.rulebooks.rcc.params import Params

@@ -9,23 +9,23 @@ compliance checks (R-Art.2, R-Art.11, Z-Art.10) → exceptions, state, aux frame
 
 from __future__ import annotations
 
-import dataclasses
-
 import polars as pl
 
-from cm_payroll.context import MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue
-from cm_payroll.money import fmt_rate
 from cm_payroll.months import fmt_month
-from cm_payroll.rulebooks import common
+from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
                                       wages)
 from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, join_roster, next_state
 from cm_payroll.rulebooks.rcc.params import Params, build
-from cm_payroll.rulebooks.securities import overrides as shared_overrides
-from cm_payroll.rulebooks.securities import pay as shared_pay
-from cm_payroll.rulebooks.securities.events import with_events
+from cm_payroll.rulebooks.shared import corrections, exceptions
+from cm_payroll.rulebooks.shared import employment as shared_employment
+from cm_payroll.rulebooks.shared import overrides as shared_overrides
+from cm_payroll.rulebooks.shared import pay as shared_pay
+from cm_payroll.rulebooks.shared.events import with_events
 from cm_payroll.schema import EVENT_LABELS, norm_value
+from cm_payroll.units import rate as fmt_rate
+from cm_payroll.units import yuan_expr
 from cm_payroll.validate import MonthInputs
 
 # (key, Chinese header, article) — the slip and summary order; gross_pay last.
@@ -64,20 +64,13 @@ def _params(ctx: MonthContext) -> Params:
 
 # ------------------------------------------------------------------------------------------ checks
 
-def _overrides(inputs: MonthInputs, tracks: dict[str, str]):
+def _overrides(inputs: MonthInputs):
     """Component overrides only (decision 25): status/level/convert_to_advisor are input errors in an
     rcc run; the rest is the shared parser (approval_ref required, one per manager and field)."""
-    table = inputs.tables["overrides"]
-    frame = table.frame
-    norm = pl.col("field").str.normalize("NFKC").str.strip_chars().str.to_lowercase()
-    bad = frame.filter(norm.is_in(sorted(_NOT_RCC_FIELDS)).fill_null(False))
-    issues = [InputIssue(table.file or "overrides", sh, r, table.label("field"),
-                         f"override field {f!r} does not apply to credit managers (rcc has no status, level "
-                         f"or conversion); use a component: {', '.join(COMPONENT_KEYS)}")
-              for r, sh, f in bad.select("_row", "_sheet", "field").iter_rows()]
-    rest = dataclasses.replace(table, frame=frame.filter(~pl.col("_row").is_in(bad.get_column("_row").implode())))
-    wide, long, more = shared_overrides.parse(rest, COMPONENT_LABELS, {}, tracks)
-    return wide, long, issues + more
+    msg = (f"this override field does not apply to credit managers (rcc has no status, level or conversion); "
+           f"use a component: {', '.join(COMPONENT_KEYS)}")
+    return shared_overrides.parse(inputs.tables["overrides"], COMPONENT_LABELS,
+                                  foreign={f: msg for f in _NOT_RCC_FIELDS})
 
 
 def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
@@ -97,10 +90,9 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
         issues.append(InputIssue(t.file or "targets", sh, r, t.label("deposit_target_avg"),
                                  f"deposit_target_avg of {mid} is 0; it must be positive or blank for the "
                                  f"default (decision 19)"))
-    tracks = dict(roster.select("manager_id", "track").iter_rows())
-    issues += _overrides(inputs, tracks)[2]
+    issues += _overrides(inputs)[2]
     # decision 36: December closes the year — a manager missing since November is an input error
-    return issues + common.december_missing(state, inputs, ctx.month)
+    return issues + shared_employment.december_missing(state, inputs, ctx.month)
 
 
 # ------------------------------------------------------------------------------------------ compute
@@ -108,7 +100,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
-    state = common.conform_state(state, STATE_SCHEMA)
+    state = shared_employment.conform_state(state, STATE_SCHEMA)
     roster_t = inputs.tables["roster"]
     df, issues, warn_employment = join_roster(inputs["roster"], state, m, ctx.first_month, roster_t.file,
                                               roster_t.label("hire_date"))
@@ -116,8 +108,7 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
         raise InputErrors(issues)
     df = df.with_columns(pl.col("dedicated_collection").fill_null(False))
     df = with_events(df, inputs["events"])
-    tracks = dict(df.select("manager_id", "track_eff").iter_rows())
-    ov, ov_long, _ = _overrides(inputs, tracks)
+    ov, ov_long, _ = _overrides(inputs)
     df = df.join(ov, on="manager_id", how="left")
 
     charged = ctx.aux.get(AUX_CHARGED, overdue.empty_charged())
@@ -142,17 +133,17 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = wages.base_wage(df, p)
     df = df.with_columns(pl.lit("active").alias("status"))       # credit managers have no status machine
     df = wages.adjustments(df, inputs["adjustments"])
-    df = common.with_corrections(df, ctx)
+    df = corrections.with_corrections(df, ctx)
     df = wages.payment_status(df)
-    df = common.apply_component_overrides(df, COMPONENT_KEYS)       # decision 26, then gross
+    df = shared_overrides.apply_component_overrides(df, COMPONENT_KEYS)       # decision 26, then gross
     df = df.sort("manager_id")
 
     new_charged = overdue.charged_after(facts, charged, m)
     new_history = compliance_checks.visit_history(history, inputs["visits"], m)
     warnings = _warnings(inputs, df, m, p, warn_employment)
-    ended = common.ended_off_roster(state, df, inputs["events"])      # decision 36
+    ended = shared_employment.ended_off_roster(state, df, inputs["events"])      # decision 36
     exceptions = _exceptions(df, facts, new_history, state, m, p, ctx, warnings, ov_long, ended)
-    new_state = common.close_ended(next_state(df, state, m), ended)
+    new_state = shared_employment.close_ended(next_state(df, state, m), ended)
     return MonthResult(pay=_pay_frame(df), exceptions=exceptions, state=new_state,
                        aux={AUX_CHARGED: new_charged, AUX_VISITS: new_history})
 
@@ -197,7 +188,7 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, m: int, p: Params, *frames:
     if mg.present and not management.is_management_month(m, p):
         rows.append(pl.DataFrame({"manager_id": [None], "message": [
             f"{mg.file}: {fmt_month(m)} is not a quarter-end month; the management file is ignored "
-            f"(decision 28)"]}, schema=common.WARNING_SCHEMA))
+            f"(decision 28)"]}, schema=exceptions.WARNING_SCHEMA))
     ev = inputs.tables["events"]
     if ev.present:
         other = ev.frame.filter(c("event").is_in(list(SECURITIES_ONLY_EVENTS))).sort("_row")
@@ -205,7 +196,7 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, m: int, p: Params, *frames:
             "manager_id", pl.format("事件 {}({})只适用于证券营业部客户经理,已忽略(decision 28;{} row {})",
                                     c("event").replace_strict(EVENT_LABELS, default=c("event")), c("event"),
                                     pl.lit(ev.file), c("_row")).alias("message")))
-    return common.warnings_frame(*frames, common.input_warnings(inputs), *rows)
+    return exceptions.warnings_frame(*frames, exceptions.input_warnings(inputs), *rows)
 
 
 def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, state: pl.DataFrame, m: int,
@@ -215,17 +206,17 @@ def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, st
     names = df.select("manager_id", "name")
     liab = facts.filter(c("first_overdue")).join(names, on="manager_id", how="left").sort("manager_id", "loan_id")
     parts = [
-        common.exception_rows(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月业绩工资"),
+        exceptions.exception_rows(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月业绩工资"),
                               -c("performance_wage_calc")),
-        common.exception_rows(df, c("payment_status") == "withheld", "payment_withheld",
+        exceptions.exception_rows(df, c("payment_status") == "withheld", "payment_withheld",
                               shared_pay.withheld_text(), c("gross_pay")),
-        common.exception_rows(
+        exceptions.exception_rows(
             liab, pl.lit(True), "overdue_liability",
             pl.format("贷款 {}(借款人 {},{} 到期)逾期未收回,余额 {} 元:本月按{}罚款 {} 元(每笔只罚一次),"
                       "并承担本金赔偿责任 {} 元",
                       c("loan_id"), c("borrower_id"), c("due_date").dt.strftime("%Y-%m-%d"),
-                      common.yuan("outstanding"), pl.lit(fmt_rate(p.overdue_rate)), common.yuan("penalty"),
-                      common.yuan("outstanding")),
+                      yuan_expr("outstanding", signed=False), pl.lit(fmt_rate(p.overdue_rate)), yuan_expr("penalty", signed=False),
+                      yuan_expr("outstanding", signed=False)),
             -c("outstanding")),
         compliance_checks.staffing(df, facts, p),
         compliance_checks.capacity(df, facts, p),
@@ -235,9 +226,9 @@ def _exceptions(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, st
         compliance_checks.guarantee_not_allowed(df, facts),
         compliance_checks.not_recovered_in_year(df, facts, m),
         compliance_checks.interest_below_wage(df, p),
-        common.correction_rows(df, state, ctx),
-        common.override_rows(df, ov_long, COMPONENT_LABELS),
-        common.missing_from_roster(state, df, m, ended),
-        common.warning_rows(warnings, names),
+        corrections.correction_rows(df, state, ctx),
+        shared_overrides.override_rows(df, ov_long, COMPONENT_LABELS),
+        shared_employment.missing_from_roster(state, df, m, ended),
+        exceptions.warning_rows(warnings, names),
     ]
-    return common.concat_exceptions(parts)
+    return exceptions.concat_exceptions(parts)

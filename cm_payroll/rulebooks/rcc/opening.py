@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.rulebooks import opening as shared
+from cm_payroll.rulebooks.shared import opening as shared
 from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA
 from cm_payroll.schema import FileSpec
 

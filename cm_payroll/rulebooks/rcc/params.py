@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from cm_payroll.money import to_fen, to_ppm
+from cm_payroll.units import to_fen, to_ppm
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,17 @@ from decimal import Decimal
 
 import polars as pl
 
-from cm_payroll.money import SCORE_SCALE, fmt_rate, fmt_yuan
+from cm_payroll.units import SCORE_SCALE
+from cm_payroll.units import rate as fmt_rate
+from cm_payroll.units import yuan as fmt_yuan
 from cm_payroll.render.slips import Slip, SlipLine
 from cm_payroll.rulebooks.rcc.inputs import CONDUCT_FULL
 from cm_payroll.rulebooks.rcc.month import COMPONENTS
 from cm_payroll.rulebooks.rcc.params import Params
-from cm_payroll.rulebooks.securities.overrides import STATUS_LABELS
 from cm_payroll.schema import TRACK_LABELS
 
 PAYMENT_LABELS = {"normal": "正常", "withheld": "暂扣"}
+STATUS_LABELS = {"active": "在岗"}          # credit managers have no status machine (SPEC 4)
 
 
 def summary(pay: pl.DataFrame, p: Params) -> tuple[pl.DataFrame, list[tuple[str, str, str]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.rulebooks.rcc.params import Params
-from cm_payroll.rulebooks.securities import pay as shared_pay
+from cm_payroll.rulebooks.shared import pay as shared_pay
 
 
 def base_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
@@ -23,7 +23,7 @@ def adjustments(df: pl.DataFrame, adj: pl.DataFrame) -> pl.DataFrame:
     其他奖励 from the adjustments file (a credit manager is always 在岗, so it is paid); 补发 / 扣款
     go into the correction line (a deduction is subtracted). The shared rule of SPEC 3.5."""
     # Z-Art.21
-    return shared_pay.adjustments(df, adj)
+    return shared_pay.adjustments(df, adj, pl.lit(True))
 
 
 def payment_status(df: pl.DataFrame) -> pl.DataFrame:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from cm_payroll.rulebooks.shared.overrides import OverrideField
+from cm_payroll.schema import YES_NO, norm_value
+
 from cm_payroll.rulebooks.securities.params import Params
 
 EMPTY_MONTHS = pl.lit([], pl.List(pl.Int32))
@@ -35,6 +38,18 @@ def transfer_requests(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
                            months.alias("request_months")).drop("_req_prev")
 
 
+def conversion_override(tracks: dict[str, str]) -> OverrideField:
+    """S-Art.34, decision 26: `convert_to_advisor = 是` forces a rejected conversion; only for a sales
+    manager (`tracks`: manager_id → the track in force)."""
+    def read(value: str, mid: str):
+        if YES_NO.get(norm_value(value)) != "yes":
+            return None, "convert_to_advisor takes 是 (to accept a rejected conversion)", False
+        if tracks.get(mid) != "sales":
+            return None, f"{mid} is not on the sales track: convert_to_advisor does not apply (decision 26)", True
+        return True, None, False
+    return OverrideField("convert_to_advisor", ("convert_to_advisor", "转理财类"), pl.Boolean, read)
+
+
 def conversion(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
     """# S-Art.23 — 销售类转理财类: a `convert_to_advisor` event in M converts from M+1 when the manager
     is an active sales manager (decisions 12, 35: anyone else's request, an advisor's included, is
@@ -45,7 +60,7 @@ def conversion(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
     asked = pl.col("ev_convert_to_advisor")          # by anyone: an advisor's request is rejected too (decision 35)
     ok = (sales & (pl.col("status") == "active") & at_least(p.conversion_min)
           & (pl.col("certified").fill_null(False) | (not p.conversion_certified)))
-    forced = pl.col("ov_convert").fill_null(False) & sales
+    forced = pl.col("ov_convert_to_advisor").fill_null(False) & sales
     return df.with_columns((asked & ~ok).alias("conversion_rejected"),
                            ((asked & ok) | forced).alias("converted"))
 

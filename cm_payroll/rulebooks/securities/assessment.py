@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.money import annualized_at_least, round_score_2dp
+from cm_payroll.units import annualized_at_least, round_score_2dp
 from cm_payroll.rulebooks.securities.params import Params
 
 

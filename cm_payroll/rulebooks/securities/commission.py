@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import polars as pl
 
+from cm_payroll.rulebooks.shared.overrides import OverrideField
+from cm_payroll.schema import norm_value
+
 from cm_payroll.rulebooks.securities.params import Params
+
+
+def level_override(level_names: dict[str, str], tracks: dict[str, str]) -> OverrideField:
+    """S-Art.34, decision 26: a level override replaces the month's graded level; advisors have none
+    (S-Art.22). `tracks`: manager_id → the track in force."""
+    levels = {norm_value(k): k for k in level_names} | {norm_value(v): k for k, v in level_names.items()}
+
+    def read(value: str, mid: str):
+        v = levels.get(norm_value(value))
+        if v is None:
+            return None, f"unknown level {value!r}; use one of {', '.join(level_names.values())}", False
+        if tracks.get(mid) == "advisor":
+            return None, f"{mid} is an advisor: advisors have no level (S-Art.22)", True
+        return v, None, False
+    return OverrideField("level", ("level", "级别"), pl.String, read)
 
 
 def graded_level(p: Params, at_least) -> pl.Expr:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.errors import InputIssue
+from cm_payroll.rulebooks.shared import employment
 
 STATE_SCHEMA: dict[str, pl.DataType] = {
     "manager_id": pl.String,
@@ -50,49 +51,15 @@ def empty_state() -> pl.DataFrame:
 
 def join_state(roster: pl.DataFrame, state: pl.DataFrame, m: int, first_month: int,
                roster_file: str | None, hire_label: str = "入职日期") -> tuple[pl.DataFrame, list[InputIssue], pl.DataFrame]:
-    """The roster joined to the previous state; input errors (decision 3) and warnings (4, 27)."""
-    s = state.rename({c: f"s_{c}" for c in state.columns if c != "manager_id"})
-    df = roster.join(s, on="manager_id", how="left")
-    roster_hire_month = (pl.col("hire_date").dt.year().cast(pl.Int32) * 12
-                         + pl.col("hire_date").dt.month().cast(pl.Int32) - 1)
-    known = pl.col("s_hire_date").is_not_null()
-    new = ~known | (pl.col("hire_date") > pl.col("s_hire_date"))
-    df = df.with_columns(new.alias("new_employment"), roster_hire_month.alias("roster_hire_month"))
-
-    issues: list[InputIssue] = []
-    # Decision 3: a terminated id on a later roster without a new hire_date is an input error.
-    bad = df.filter(known & pl.col("s_terminated") & ~pl.col("new_employment"))
-    for r, sh, mid in bad.select("_row", "_sheet", "manager_id").iter_rows():
-        issues.append(InputIssue(roster_file or "roster", sh, r, hire_label,
-                                 f"manager {mid} was terminated; a new employment needs a hire date "
-                                 f"later than the ledger's"))
-    warnings = pl.concat([
-        # Decision 27: an earlier hire date than the ledger's — the ledger wins.
-        df.filter(known & (pl.col("hire_date") < pl.col("s_hire_date"))).select(
-            "manager_id", pl.format("roster hire date {} is earlier than the ledger's {}; the ledger's is kept "
-                                    "(decision 27)", "hire_date", "s_hire_date").alias("message")),
-        # Decision 4: the track changes only by conversion or transfer back.
-        df.filter(known & ~pl.col("new_employment") & (pl.col("track") != pl.col("s_track"))).select(
-            "manager_id", pl.format("roster track {} disagrees with the ledger's {}; the ledger's is kept "
-                                    "(decision 4)", "track", "s_track").alias("message")),
-    ])
-
+    """The shared join (new employment, hire date and track in force, tenure; decisions 3, 4, 27)
+    plus what the securities rules carry: whether the manager is confirmed (no probation), the
+    previous status of this employment, and whether this month is a standby month."""
+    df, issues, warnings = employment.join(roster, state, m, roster_file, hire_label)
     new = pl.col("new_employment")
-    hire_date = pl.when(new).then(pl.col("hire_date")).otherwise(pl.col("s_hire_date"))
-    hire_month = pl.when(new).then(pl.col("roster_hire_month")).otherwise(pl.col("s_hire_month"))
-    track = pl.when(new).then(pl.col("track")).otherwise(pl.col("s_track"))
-    df = df.with_columns(hire_date.alias("hire_date_eff"), hire_month.alias("hire_month"),
-                         track.alias("track_eff"))
     # Decisions 2, 7, 30: hired before the first processed month, or an advisor → confirmed.
     confirmed_new = (pl.col("track_eff") == "advisor") | (pl.col("hire_month") < first_month)
-    # Tenure (S-Art.14): whole years by month, the day ignored; a re-hire restarts it.
-    tenure = ((m // 12) - pl.col("hire_date_eff").dt.year().cast(pl.Int32)
-              - pl.when(pl.lit(m % 12 + 1) < pl.col("hire_date_eff").dt.month().cast(pl.Int32))
-              .then(1).otherwise(0))
     df = df.with_columns(
         pl.when(new).then(confirmed_new).otherwise(pl.col("s_confirmed")).alias("confirmed"),
-        (pl.lit(m, pl.Int32) - pl.col("hire_month") + 1).alias("employment_month"),
-        tenure.cast(pl.Int32).alias("tenure"),
         # The previous month's facts count only when they belong to this employment.
         pl.when(new).then(None).otherwise(pl.col("s_status")).alias("prev_status"),
         # Decision 37: a standby month scheduled for a month the manager was off the roster is held

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.context import MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue
-from cm_payroll.money import apply_rate
-from cm_payroll.rulebooks import common
-from cm_payroll.rulebooks.common import exception_rows as _exc
-from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, overrides,
-                                             pay, status, supervision, year_end)
+from cm_payroll.rulebooks.base import MonthContext, MonthResult
+from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, pay, status,
+                                             supervision, year_end)
 from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
 from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, join_state
-from cm_payroll.rulebooks.securities.events import with_events
 from cm_payroll.rulebooks.securities.params import Params, build
+from cm_payroll.rulebooks.shared import corrections, exceptions
+from cm_payroll.rulebooks.shared import employment as shared_employment
+from cm_payroll.rulebooks.shared import overrides as shared_overrides
+from cm_payroll.rulebooks.shared import pay as shared_pay
+from cm_payroll.rulebooks.shared.events import with_events
+from cm_payroll.rulebooks.shared.exceptions import exception_rows as _exc
+from cm_payroll.units import apply_rate, hundredths_expr, score, score_expr, yuan_expr
 from cm_payroll.validate import MonthInputs
 
 # (key, Chinese header, article) — the slip and summary order; gross_pay last.
@@ -40,11 +43,19 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("rate", "计提比例", "rate"),
 )
 
-STATUS_LABELS = overrides.STATUS_LABELS
+STATUS_LABELS = status.STATUS_LABELS
 
 
 def _params(ctx: MonthContext) -> Params:
     return build(ctx.params)
+
+
+def _parse_overrides(inputs: MonthInputs, p: Params, tracks: dict[str, str]):
+    """S-Art.34: the components, and the securities fields status, level, convert_to_advisor."""
+    fields = (status.STATUS_OVERRIDE, commission.level_override(p.level_names, tracks),
+              advisors.conversion_override(tracks))
+    return shared_overrides.parse(inputs.tables["overrides"],
+                                  {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, fields)
 
 
 def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
@@ -54,17 +65,15 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
     if state.height:
         known = dict(state.select("manager_id", "track").iter_rows())
         tracks.update({k: v for k, v in known.items() if k in tracks})
-    _, _, issues = overrides.parse(inputs.tables["overrides"],
-                                {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"},
-                                p.level_names, tracks)
+    _, _, issues = _parse_overrides(inputs, p, tracks)
     # decision 36: December closes the year — a manager missing since November is an input error
-    return issues + common.december_missing(state, inputs, ctx.month, p.year_end_month)
+    return issues + shared_employment.december_missing(state, inputs, ctx.month, p.year_end_month)
 
 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
-    state = common.conform_state(state, STATE_SCHEMA)
+    state = shared_employment.conform_state(state, STATE_SCHEMA)
     roster_file = inputs.tables["roster"].file
     df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file,
                                              inputs.tables["roster"].label("hire_date"))
@@ -78,8 +87,7 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = assessment.with_scores(df, inputs["scores"])
     df = with_events(df, inputs["events"])
     tracks = dict(df.select("manager_id", "track_eff").iter_rows())
-    ov, ov_long, _ = overrides.parse(inputs.tables["overrides"],
-                            {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, p.level_names, tracks)
+    ov, ov_long, _ = _parse_overrides(inputs, p, tracks)
     df = df.join(ov, on="manager_id", how="left")
 
     # the rules, in the order of SPEC 3.4
@@ -101,24 +109,24 @@ def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -
     df = year_end.year_sums(df, m)
     df = year_end.year_end(df, m, p)
     df = year_end.recovery(df)
-    df = pay.adjustments(df, inputs["adjustments"])
-    df = common.with_corrections(df, ctx)
-    df = pay.payment_status(df)
+    df = shared_pay.adjustments(df, inputs["adjustments"], pl.col("status").is_in(pay.PAID_IN_FULL))
+    df = corrections.with_corrections(df, ctx)
+    df = shared_pay.payment_status(df)
     df = advisors.conversion(df, p, at_least)
     df = advisors.transfer_back(df, m, p)
 
     # component overrides replace amounts after every rule (decision 26); gross follows
-    df = common.apply_component_overrides(df, COMPONENT_KEYS)
+    df = shared_overrides.apply_component_overrides(df, COMPONENT_KEYS)
     df = df.with_columns(  # later months see the overridden bonus in the year-end Σ
         (pl.col("ytd_performance_bonus") - pl.col("rule_performance_bonus") + pl.col("performance_bonus"))
         .alias("ytd_performance_bonus"))
     df = df.sort("manager_id")
 
     # decision 36: employments ended by an event of a manager already off the roster
-    ended = common.ended_off_roster(state, df, inputs["events"])
+    ended = shared_employment.ended_off_roster(state, df, inputs["events"])
 
     pay_frame = _pay_frame(df)
-    new_state = common.close_ended(_next_state(df, state, m), ended)
+    new_state = shared_employment.close_ended(_next_state(df, state, m), ended)
     warnings = _warnings(inputs, df, warn_employment, warn_supervision, supervision.supervisor_warnings(df))
     exceptions = _exceptions(df, state, m, ctx, warnings, ov_long, ended)
     return MonthResult(pay=pay_frame, exceptions=exceptions, state=new_state)
@@ -187,11 +195,11 @@ def _warnings(inputs: MonthInputs, df: pl.DataFrame, *frames: pl.DataFrame) -> p
     uncertified = df.filter((pl.col("track_eff") == "advisor") & ~pl.col("certified").fill_null(True)).select(
         "manager_id", pl.lit("advisor_not_certified:理财类客户经理的证券从业资格为“否”;理财类客户经理应通过中国"
                              "证券业协会的证券投资分析考试(S-Art.22),请核实资格或办理转岗").alias("message"))
-    return common.warnings_frame(*frames, common.input_warnings(inputs), sales_requests, uncertified)
+    return exceptions.warnings_frame(*frames, exceptions.input_warnings(inputs), sales_requests, uncertified)
 
 
 def _yuan(col: str | pl.Expr) -> pl.Expr:
-    return common.yuan(col, grouped=False)
+    return yuan_expr(col, grouped=False, signed=False)
 
 
 def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext,
@@ -206,14 +214,14 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              .otherwise(pl.lit("特殊处理判定为待解除劳动合同"))),
         _exc(df, c("termination_cause") == "probation_failed", "probation_failed",
              pl.format("前{}个月累计积分 {},累计新增客户资产 {} 元,当月客户资产 {} 元",
-                       c("employment_month"), _score_units(c("prob_score")),
+                       c("employment_month"), score_expr(c("prob_score")),
                        _yuan("prob_new_assets"), _yuan("client_assets"))),
         _exc(df, c("termination_cause") == "standby_failed", "standby_failed",
              pl.format("待岗培训当月年化累计积分 {},开发关系客户日均资产 {} 元",
-                       _score2(c("annualized_x100")), _yuan("relationship_assets"))),
+                       hundredths_expr(c("annualized_x100")), _yuan("relationship_assets"))),
         _exc(df, c("trigger"), "standby_trigger",
              pl.when(c("excess_requests") > 0).then(pl.lit("超额转岗申请记做一次待岗培训"))
-             .otherwise(pl.format("年化累计积分 {} 低于普通级标准", _score2(c("annualized_x100"))))),
+             .otherwise(pl.format("年化累计积分 {} 低于普通级标准", hundredths_expr(c("annualized_x100"))))),
         _exc(df.filter((c("excess_requests") > 0) & ~c("standby_month"))
              .with_columns(pl.int_ranges(0, c("excess_requests")).alias("_k")).explode("_k"),
              pl.lit(True), "excess_transfer_request",
@@ -222,12 +230,12 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              -(apply_rate(pl.max_horizontal(c("net_income"), pl.lit(0, pl.Int64)), c("rate"))
                + c("effective_heads").cast(pl.Int64) * _params(ctx).supervision_per_head
                * ((c("track_eff") == "sales") & ~c("trainee") & (c("status") == "active")).cast(pl.Int64))),
-        _exc(df, c("payment_status") == "withheld", "payment_withheld", pay.withheld_text(), c("gross_pay")),
+        _exc(df, c("payment_status") == "withheld", "payment_withheld", shared_pay.withheld_text(), c("gross_pay")),
         _exc(df, c("conversion_rejected"), "conversion_rejected",
              pl.when(c("track_eff") == "advisor").then(pl.lit("已是理财类客户经理,转理财类申请不适用(S-Art.23)"))
              .when(c("status") != "active").then(pl.format("状态为{},不能转理财类", _status_zh("status")))
              .when(~c("certified").fill_null(False)).then(pl.lit("无证券从业资格"))
-             .otherwise(pl.format("年化累计积分 {} 未达转理财类标准 {}", _score2(c("annualized_x100")),
+             .otherwise(pl.format("年化累计积分 {} 未达转理财类标准 {}", hundredths_expr(c("annualized_x100")),
                                   pl.lit(_score_text(p.conversion_min))))),
         _exc(df, c("transferred_back"), "transfer_back",
              pl.format("存量客户资产流失率超过标准且未连续2个月达到普通级,下月起转回销售类")),
@@ -250,13 +258,13 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
                                 pl.when(c("end_terminated")).then(pl.lit("解除完成")).otherwise(pl.lit("辞职申请")),
                                 _month_text(c("last_month")), _yuan("reserve")),
                       -c("reserve")))
-    parts.append(common.correction_rows(df, state, ctx))
+    parts.append(corrections.correction_rows(df, state, ctx))
     # overrides applied (S-Art.34), one row per override, with its approval_ref
     parts.append(_override_rows(df, ov_long))
     # missing from the roster without a resignation or termination (SPEC 2, decision 18)
-    parts.append(common.missing_from_roster(state, df, m, ended))
-    parts.append(common.warning_rows(warnings, df.select("manager_id", "name")))
-    return common.concat_exceptions(parts)
+    parts.append(shared_employment.missing_from_roster(state, df, m, ended))
+    parts.append(exceptions.warning_rows(warnings, df.select("manager_id", "name")))
+    return exceptions.concat_exceptions(parts)
 
 
 def _override_rows(df: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
@@ -283,18 +291,9 @@ def _status_zh(col: str) -> pl.Expr:
     return pl.col(col).replace_strict(STATUS_LABELS, default=pl.col(col), return_dtype=pl.String)
 
 
-def _score_units(units: pl.Expr) -> pl.Expr:
-    """A score held in 1/10,000 units as text: 7600 or 7600.5."""
-    whole = (units.abs() // 10000).cast(pl.String)
-    frac = (units.abs() % 10000).cast(pl.String).str.zfill(4).str.strip_chars_end("0")
-    sign = pl.when(units < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.when(frac == "").then(pl.format("{}{}", sign, whole)).otherwise(pl.format("{}{}.{}", sign, whole, frac))
-
-
 def _score_text(units: int) -> str:
     """A score parameter (1/10,000 units) as text: 120000."""
-    whole, frac = divmod(units, 10_000)
-    return f"{whole}" if not frac else f"{whole}.{frac:04d}".rstrip("0")
+    return score(units, grouped=False)
 
 
 def _month_text(month: pl.Expr) -> pl.Expr:
@@ -302,11 +301,5 @@ def _month_text(month: pl.Expr) -> pl.Expr:
     return pl.format("{}-{}", (month // 12).cast(pl.String), (month % 12 + 1).cast(pl.String).str.zfill(2))
 
 
-def _score2(x100: pl.Expr) -> pl.Expr:
-    sign = pl.when(x100 < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.format("{}{}.{}", sign, (x100.abs() // 100).cast(pl.String),
-                     (x100.abs() % 100).cast(pl.String).str.zfill(2))
-
-
 def _signed_yuan(col: str) -> pl.Expr:
-    return common.signed_yuan(col, grouped=False)
+    return yuan_expr(col, grouped=False)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.money import SCORE_SCALE
+from cm_payroll.units import SCORE_SCALE
 from cm_payroll.months import fmt_month
-from cm_payroll.rulebooks import opening as shared
+from cm_payroll.rulebooks.shared import opening as shared
 from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA
 from cm_payroll.schema import YES_NO, Column, FileSpec
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cm_payroll.money import SCORE_SCALE, to_fen, to_ppm
+from cm_payroll.units import SCORE_SCALE, to_fen, to_ppm
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from cm_payroll.money import RATE_SCALE, SCORE_SCALE, fmt_rate, fmt_yuan
+from cm_payroll.units import RATE_SCALE, SCORE_SCALE
+from cm_payroll.units import rate as fmt_rate
+from cm_payroll.units import yuan as fmt_yuan
 from cm_payroll.months import fmt_month
 from cm_payroll.render.slips import Slip, SlipLine
 from cm_payroll.rulebooks.securities.month import COMPONENTS, STATUS_LABELS

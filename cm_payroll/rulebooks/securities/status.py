@@ -8,9 +8,26 @@ from __future__ import annotations
 
 import polars as pl
 
+from cm_payroll.rulebooks.shared.overrides import OverrideField
+from cm_payroll.schema import norm_value
+
 from cm_payroll.rulebooks.securities.params import Params
 
 ENDED = ("pending_termination", "base_only")
+STATUS_LABELS = {"trainee": "见习", "active": "在岗", "standby": "待岗培训",
+                 "pending_termination": "待解除劳动合同", "base_only": "仅发基础工资"}
+
+
+def _read_status(value: str, _mid: str):
+    statuses = {norm_value(k): k for k in STATUS_LABELS} | {norm_value(v): k for k, v in STATUS_LABELS.items()}
+    v = statuses.get(norm_value(value))
+    if v is None:
+        return None, f"unknown status {value!r}; use one of {', '.join(STATUS_LABELS.values())}", False
+    return v, None, False
+
+
+# S-Art.34, decision 26: a status override replaces the month's status decision (status_machine)
+STATUS_OVERRIDE = OverrideField("status", ("status", "状态"), pl.String, _read_status)
 
 
 def probation(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
