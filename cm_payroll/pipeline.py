@@ -25,10 +25,11 @@ from cm_payroll.context import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
-                               new_staging, output_error, sha256_bytes, write_month_files)
+                               new_staging, output_error, pending_digest, sha256_bytes, write_month_files)
 from cm_payroll.months import fmt_month, january_of, parse_month
 from cm_payroll.render.documents import RenderOptions, make_options
 from cm_payroll.render.parallel import render_slips
+from cm_payroll.render.protect import write_private
 from cm_payroll.render.tables import exceptions_report, summary_workbook
 from cm_payroll.rulebook import Rulebook, load_rulebook
 from cm_payroll.rulebooks import module_for
@@ -198,11 +199,16 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
     p = mod.build_params(c.ctx.params)
     dest.mkdir(parents=True, exist_ok=True)
     hashes: dict[str, str] = {}
+    prot = getattr(options or _RENDER.get(), "protection", None)
+    private = {prot.password_list} if prot is not None else set()
 
     def put(rel: str, data: bytes) -> None:
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if rel in private:              # the password list: readable by its owner only (0600)
+            write_private(path, data)
+        else:
+            path.write_bytes(data)
         hashes[rel] = sha256_bytes(data)
 
     frame, columns = mod.summary(c.result.pay, p)
@@ -342,7 +348,7 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
     try:
         for c in computed:
             name = fmt_month(c.month)
-            version = (max(ledger.versions(name)) + 1) if ledger.versions(name) else 1
+            version = ledger.next_version(name)
             report("write", name)
             out_dir = staging / "out" / name
             t = time.perf_counter()
@@ -356,7 +362,13 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
                 "month": name, "version": version, "rulebook_id": rb.id, "rulebook_sha256": rb.sha256,
                 "rulebook_source": rb.source, "inputs": c.inputs.files(), "outputs": hashes,
                 "previous_manifest_sha256": prev_sha,
+                # the version this one replaces (a re-run), so that its corrections can be traced
+                "replaces": ({"version": ledger.months[name].version,
+                              "manifest_sha256": ledger.months[name].manifest_sha256}
+                             if ledger.closed(name) else None),
             }
+            if c is computed[-1]:       # the latest month records the pending list HEAD will hold
+                manifest["pending_corrections_sha256"] = pending_digest(pending_after)
             led_dir = staging / "ledger" / name
             sha = write_month_files(led_dir, frames, manifest)
             prev_sha = sha
