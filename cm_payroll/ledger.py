@@ -237,13 +237,12 @@ def read_under(root: Path, rel: str, cap: int) -> bytes:
         os.close(fd)
 
 
-def _hash_fd(fd: int) -> str:
+def _hash_fd(fd: int, size_hint: int = 1 << 20) -> str:
     h = hashlib.sha256()
-    while True:
-        b = os.read(fd, 1 << 20)
-        if not b:
-            return h.hexdigest()
+    n = min(max(size_hint + 1, 1 << 12), 1 << 22)         # a small file in one read
+    while b := os.read(fd, n):
         h.update(b)
+    return h.hexdigest()
 
 
 _VERSION_DIR = re.compile(r"v([1-9][0-9]{0,5})")
@@ -889,35 +888,65 @@ class Ledger:
     def changed_outputs(self, month: str | Iterable[str] | None = None) -> list[OutputChange]:
         """Files of closed months' folders that differ from what their runs wrote (the manifest's
         `outputs`): edited (other bytes, or replaced by a link or a special file), deleted, or added.
-        Every listed file is hashed (sizes and times prove nothing), in threads (hashlib releases
-        the GIL); nothing is followed through a symbolic link. `month`: one month or several (default:
-        every closed month)."""
+        Every listed file is hashed (sizes and times prove nothing); nothing is followed through a
+        symbolic link. Each folder is opened once (checked), its files relative to it: one open,
+        fstat, read and close per file. `month`: one month or several (default: every closed one)."""
         months = sorted(self.months) if month is None else [month] if isinstance(month, str) else sorted(month)
-        jobs = []
         changes: list[OutputChange] = []
         for m in months:
             outputs = self.manifest(m)["outputs"]
-            jobs += [(m, rel, sha) for rel, sha in outputs.items()]
             changes += [OutputChange(m, rel, "added", kind) for rel, kind in self._files_of(m) if rel not in outputs]
-        workers = max(1, min(8, os.cpu_count() or 1))
-        with ThreadPoolExecutor(workers) as pool:
-            changes += [c for c in pool.map(self._output_change, jobs, chunksize=64) if c is not None]
+            by_dir: dict[str, list[tuple[str, str]]] = {}
+            for rel, sha in outputs.items():
+                parent, _, name = rel.rpartition("/")
+                by_dir.setdefault(parent, []).append((name, sha))
+            for parent, files in sorted(by_dir.items()):
+                changes += self._dir_changes(m, parent, files)
         return sorted(changes, key=lambda c: (c.month, c.file))
 
-    def _output_change(self, job: tuple[str, str, str]) -> OutputChange | None:
-        m, rel, sha = job
+    def _dir_changes(self, m: str, parent: str, files: list[tuple[str, str]]) -> list[OutputChange]:
+        prefix = f"{parent}/" if parent else ""
         try:
-            fd = open_under(self.root, f"{m}/{rel}")
+            dfd = open_under(self.root, f"{m}/{parent}", directory=True)
         except FileNotFoundError:
-            return OutputChange(m, rel, "deleted")
+            return [OutputChange(m, prefix + n, "deleted") for n, _ in files]
         except UnsafePath as exc:
-            return OutputChange(m, rel, "edited", f"replaced: {Path(exc.path).relative_to(self.root)} is {exc.what}")
-        except OSError as exc:
-            return OutputChange(m, rel, "edited", f"cannot be read: {exc.strerror or exc}")
+            why = f"replaced: {Path(exc.path).relative_to(self.root)} is {exc.what}"
+            return [OutputChange(m, prefix + n, "edited", why) for n, _ in files]
         try:
-            return None if _hash_fd(fd) == sha else OutputChange(m, rel, "edited")
+            # big folders (slips/) in a few batches, one thread each: reading files that are not in
+            # the page cache any more waits for the disk, and hashlib releases the GIL
+            workers = min(8, 2 * (os.cpu_count() or 1)) if len(files) >= 512 else 1
+            batches = [files[i::workers] for i in range(workers)]
+            with ThreadPoolExecutor(workers) as pool:
+                done = list(pool.map(lambda b: self._batch_changes(m, prefix, dfd, b), batches))
         finally:
-            os.close(fd)
+            os.close(dfd)
+        return [c for part in done for c in part]
+
+    def _batch_changes(self, m: str, prefix: str, dfd: int, files: list[tuple[str, str]]) -> list[OutputChange]:
+        out = []
+        for name, sha in files:
+            rel = prefix + name
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+            except FileNotFoundError:
+                out.append(OutputChange(m, rel, "deleted"))
+                continue
+            except OSError as exc:
+                what = _kind(self.root / m / rel)
+                out.append(OutputChange(m, rel, "edited", f"replaced: {m}/{rel} is {what}" if what and exc.errno in (
+                    errno.ELOOP, errno.ENXIO) else f"cannot be read: {exc.strerror or exc}"))
+                continue
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    out.append(OutputChange(m, rel, "edited", f"replaced: {m}/{rel} is {_kind(self.root / m / rel)}"))
+                elif _hash_fd(fd, st.st_size) != sha:
+                    out.append(OutputChange(m, rel, "edited"))
+            finally:
+                os.close(fd)
+        return out
 
     def _files_of(self, month: str) -> list[tuple[str, str]]:
         """(relative path, what it is unless a plain file) of everything in a month folder; folders
@@ -987,8 +1016,9 @@ def write_month_files(dest: Path, frames: dict[str, pl.DataFrame], manifest: dic
             if m is None:
                 raise
             raise OSError(int(m.group(1)), os.strerror(int(m.group(1))), str(p)) from exc
-        files[p.name] = sha256_file(p)
-        schemas[p.name] = _dtype_list(pl.read_parquet_schema(p))
+        data = p.read_bytes()           # (a path is a glob pattern to Polars: "[x]" in a folder name)
+        files[p.name] = sha256_bytes(data)
+        schemas[p.name] = _parquet_columns(data)
     manifest = dict(manifest, files=files, schemas=schemas)
     try:
         schema.check(schema.MANIFEST, manifest)

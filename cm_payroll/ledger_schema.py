@@ -275,7 +275,7 @@ MANIFEST = Obj({
     "rulebook_id": RULEBOOK_ID,
     "rulebook_sha256": SHA256,
     "rulebook_source": Str(4096, controls=True),          # builtin:NAME or the path given to --rules
-    "inputs": List(Obj({"file": Str(4096), "sheet": Nullable(Str(4096)), "sha256": SHA256,
+    "inputs": List(Obj({"file": Str(4096, controls=True), "sheet": Nullable(Str(4096, controls=True)), "sha256": SHA256,
                         "rows": Int(0, MAX_ROWS * 100)}), 10_000),
     "outputs": Map(OUTPUT_FILE, SHA256, MAX_ROWS),
     "previous_manifest_sha256": Nullable(SHA256),
