@@ -79,9 +79,13 @@ def _sha(data: bytes) -> str:
 
 
 def _snapshot(tmp_path: Path) -> dict[str, str]:
-    """Everything under tmp_path (the root and what lies beside it), links as their targets."""
+    """Everything beside the output root under tmp_path (util.tree covers the root), links as their
+    targets."""
     out = {}
     for dirpath, dirs, files in os.walk(tmp_path):
+        if dirpath == str(tmp_path) and "root" in dirs:
+            dirs.remove("root")
+            out["root"] = "the output root"
         for name in dirs + files:
             p = Path(dirpath) / name
             rel = str(p.relative_to(tmp_path))
