@@ -313,7 +313,7 @@ def _number(v):
 def bare_summary(frame: pl.DataFrame, columns) -> float:
     """The summary's cells (same values, one format per kind) with xlsxwriter and nothing else."""
     import xlsxwriter
-    from cm_payroll.money import RATE_SCALE, SCORE_SCALE
+    from cm_payroll.units import RATE_SCALE, SCORE_SCALE
     scale = {"money": 100, "x100": 100, "score": SCORE_SCALE, "rate": RATE_SCALE}
     t = time.perf_counter()
     sel = frame.select([(pl.col(k) / scale[kind]).alias(k) if kind in scale else pl.col(k)

@@ -24,12 +24,14 @@ from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA, MonthContext, MonthResul
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
 from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
-                               new_staging, output_error, sha256_bytes, stage_rulebook, write_month_files)
+                               new_staging, output_error, pending_digest, sha256_bytes, stage_rulebook,
+                               write_month_files)
 from cm_payroll.load import find_file
 from cm_payroll.months import fmt_month, parse_month
 from cm_payroll.plan import Plan, file_sha256, plan_month, plan_year
 from cm_payroll.render.documents import RenderOptions, make_options
 from cm_payroll.render.parallel import render_slips
+from cm_payroll.render.protect import write_private
 from cm_payroll.render.tables import exceptions_report, summary_workbook
 from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
@@ -189,11 +191,16 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
     p = mod.build_params(c.ctx.params)
     dest.mkdir(parents=True, exist_ok=True)
     hashes: dict[str, str] = {}
+    prot = getattr(options, "protection", None)
+    private = {prot.password_list} if prot is not None else set()
 
     def put(rel: str, data: bytes) -> None:
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if rel in private:              # the password list: readable by its owner only (0600)
+            write_private(path, data)
+        else:
+            path.write_bytes(data)
         hashes[rel] = sha256_bytes(data)
 
     frame, columns = mod.summary(c.result.pay, p)
@@ -380,7 +387,8 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
 def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> dict:
     """SPEC 7: a run whose rulebook content differs from the one the ledger used last is refused
     unless `allowed` (--rules-changed); then the change (parameters old → new, in force in `first`,
-    the first month computed) is returned to be listed in that month's exceptions and run.json."""
+    the first month computed) is returned to be listed in that month's exceptions and run.json. A file
+    whose parameters in force are all the same (only comments or labels differ) is no change."""
     old_sha = ledger.rulebook_sha256
     if not ledger.months or not old_sha or old_sha == rb.sha256:
         return {}
@@ -391,6 +399,10 @@ def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> 
         changes = parameter_changes(rulebook_from_bytes(data, old_source), rb, first)
     else:
         changes = _changes_from_run_json(ledger, last, rb, first)
+    if not changes:
+        # The file differs, every parameter in force is the same (comments, labels; a new release's
+        # built-in file): not a change of the rules. The new sha256 is recorded by the run.
+        return {}
     if not allowed:
         shown = "; ".join(f"{c['name']} {_j(c['old'])} → {_j(c['new'])}" for c in changes[:8])
         more = f" (and {len(changes) - 8} more)" if len(changes) > 8 else ""
@@ -456,7 +468,7 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
     try:
         for c in computed:
             name = fmt_month(c.month)
-            version = (max(ledger.versions(name)) + 1) if ledger.versions(name) else 1
+            version = ledger.next_version(name)
             report("write", name)
             out_dir = staging / "out" / name
             t = time.perf_counter()
@@ -470,7 +482,13 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
                 "month": name, "version": version, "rulebook_id": rb.id, "rulebook_sha256": rb.sha256,
                 "rulebook_source": rb.source, "inputs": c.inputs.files(), "outputs": hashes,
                 "previous_manifest_sha256": prev_sha,
+                # the version this one replaces (a re-run), so that its corrections can be traced
+                "replaces": ({"version": ledger.months[name].version,
+                              "manifest_sha256": ledger.months[name].manifest_sha256}
+                             if ledger.closed(name) else None),
             }
+            if c is computed[-1]:       # the latest month records the pending list HEAD will hold
+                manifest["pending_corrections_sha256"] = pending_digest(pending_after)
             led_dir = staging / "ledger" / name
             sha = write_month_files(led_dir, frames, manifest)
             prev_sha = sha

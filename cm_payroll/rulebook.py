@@ -123,8 +123,8 @@ def rulebook_from_bytes(data: bytes, source: str) -> Rulebook:
 
 def parameter_changes(old: Rulebook, new: Rulebook, month: int) -> list[dict]:
     """The parameters whose value in force in `month` differs between two rulebooks (added and removed
-    ones included), as {name, article, old, new} with JSON values; and one entry `(其他内容)` when only
-    the rest of the file (exception labels, comments, slip protection) differs."""
+    ones included), as {name, article, old, new} with JSON values. Exception labels, comments and the
+    slip protection are not parameters: a file that differs only there has no change."""
     def values(rb: Rulebook) -> dict:
         out = {}
         for name, p in rb.parameters.items():
@@ -139,8 +139,6 @@ def parameter_changes(old: Rulebook, new: Rulebook, month: int) -> list[dict]:
         va, vb = a.get(name, (None, "")), b.get(name, (None, ""))
         if va[0] != vb[0]:
             changes.append({"name": name, "article": vb[1] or va[1], "old": va[0], "new": vb[0]})
-    if not changes and old.sha256 != new.sha256:
-        changes.append({"name": "(其他内容)", "article": "", "old": old.sha256[:12], "new": new.sha256[:12]})
     return changes
 
 

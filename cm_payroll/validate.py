@@ -16,7 +16,7 @@ import polars as pl
 
 from cm_payroll.errors import InputIssue
 from cm_payroll.load import RawTable, find_file, read_table
-from cm_payroll.money import SCORE_SCALE, div_half_up
+from cm_payroll.units import SCORE_SCALE, div_half_up
 from cm_payroll.months import fmt_month, month_end, month_start
 from cm_payroll.schema import Column, FileSpec
 

@@ -19,7 +19,7 @@ from cm_payroll.rulebooks.shared import pay
 from cm_payroll.rulebooks.rcc import compliance_checks
 from cm_payroll.rulebooks.rcc.params import build as rcc_params
 from cm_payroll.rulebooks.securities import advisors, present, status, supervision, year_end
-from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, join_state
+from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, join_state
 from cm_payroll.rulebooks.securities.params import build as sec_params
 from cm_payroll.validate import MonthInputs, Table, common_checks, empty_frame
 from cm_payroll.schema import COMMON
@@ -212,7 +212,7 @@ def test_december_missing_names_the_manager_the_file_and_the_cure() -> None:
 
 def test_old_ledger_state_gets_the_new_columns() -> None:
     old = pl.DataFrame({"manager_id": ["A"], "terminated": [False]})
-    out = common.conform_state(old, STATE_SCHEMA)
+    out = common.conform_state(old, STATE_SCHEMA, STATE_ADDED)
     assert set(STATE_SCHEMA) <= set(out.columns)
     assert out.schema["resignation_date"] == pl.Date and out.get_column("ytd_fraud_excluded").to_list() == [None]
 

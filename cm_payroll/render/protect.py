@@ -106,13 +106,40 @@ def encrypt_pdf(data: bytes, password: str, owner_password: str | None = None) -
     return out.getvalue()
 
 
+# OWASP "CSV Injection": a spreadsheet takes a cell beginning with one of these for a formula (ASVS
+# 1.2.10 adds NUL). Such a cell gets a leading single quote, and every cell is quoted, so that no
+# separator inside a name can start a new cell either (a ';' list separator in some locales).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def inert_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: `=HYPERLINK(…)` becomes `'=HYPERLINK(…)`."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def password_list(rows: list[tuple[str, str, str, str]]) -> bytes:
-    """工号, 姓名, 营业部, 密码 — UTF-8 with a BOM so that Excel shows the Chinese names."""
+    """工号, 姓名, 营业部, 密码 — UTF-8 with a BOM so that Excel shows the Chinese names; every cell
+    quoted and made inert (inert_cell)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
+    w = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     w.writerow(["工号", "姓名", "营业部", "密码"])
-    w.writerows(rows)
+    w.writerows([inert_cell(c) for c in r] for r in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-__all__ = ["Protection", "encrypt_pdf", "encrypt_xlsx", "from_rulebook", "password_list", "policy_of"]
+def write_private(path, data: bytes) -> None:
+    """Write a file only its owner may read (mode 0600, whatever the umask), never through a link.
+    The mode stays when the file is moved (staging → month folder → history/)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+__all__ = ["FORMULA_START", "Protection", "encrypt_pdf", "encrypt_xlsx", "from_rulebook", "inert_cell", "password_list",
+           "policy_of", "write_private"]

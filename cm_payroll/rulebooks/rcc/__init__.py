@@ -11,7 +11,7 @@ Where things are:
     month.py        one month, in order                      present.py     summary and slips
 """
 
-from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, empty_state
+from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
 from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
 from cm_payroll.rulebooks.rcc.opening import seed_state

@@ -27,6 +27,10 @@ STATE_SCHEMA: dict[str, pl.DataType] = {
     "terminated": pl.Boolean,      # employment ended (terminated event)
 }
 
+# State columns added after the first release: a ledger written before them lacks them, and they are
+# read as null (shared.employment.conform_state); every other column must be there.
+STATE_ADDED = ("resignation_date",)
+
 
 def empty_state() -> pl.DataFrame:
     return pl.DataFrame(schema=STATE_SCHEMA)

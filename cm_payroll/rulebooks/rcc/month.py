@@ -16,7 +16,7 @@ from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
                                       wages)
-from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA, join_roster, next_state
+from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, join_roster, next_state
 from cm_payroll.rulebooks.rcc.params import Params, build
 from cm_payroll.rulebooks.shared import corrections, exceptions
 from cm_payroll.rulebooks.shared import employment as shared_employment
@@ -100,7 +100,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
-    state = shared_employment.conform_state(state, STATE_SCHEMA)
+    state = shared_employment.conform_state(state, STATE_SCHEMA, STATE_ADDED)
     roster_t = inputs.tables["roster"]
     df, issues, warn_employment = join_roster(inputs["roster"], state, m, ctx.first_month, roster_t.file,
                                               roster_t.label("hire_date"))

@@ -9,7 +9,7 @@ Where things are:
     overrides.py    S-Art.34                         month.py       one month, in order
 """
 
-from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, empty_state
+from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.securities.inputs import FILES
 from cm_payroll.rulebooks.securities.month import (COMPONENTS, SUMMARY_COLUMNS, check_month,
                                                    compute_month)

@@ -9,7 +9,7 @@ from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, pay, status,
                                              supervision, year_end)
 from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
-from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA, join_state
+from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, join_state
 from cm_payroll.rulebooks.securities.params import Params, build
 from cm_payroll.rulebooks.shared import corrections, exceptions
 from cm_payroll.rulebooks.shared import employment as shared_employment
@@ -73,7 +73,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
     p = _params(ctx)
     m = ctx.month
-    state = shared_employment.conform_state(state, STATE_SCHEMA)
+    state = shared_employment.conform_state(state, STATE_SCHEMA, STATE_ADDED)
     roster_file = inputs.tables["roster"].file
     df, issues, warn_employment = join_state(inputs["roster"], state, m, ctx.first_month, roster_file,
                                              inputs.tables["roster"].label("hire_date"))

@@ -71,10 +71,11 @@ def merge_state(rows: pl.DataFrame, state: pl.DataFrame, schema: dict[str, pl.Da
     return pl.concat([rows, kept.select(list(schema))]).sort("manager_id")
 
 
-def conform_state(state: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The ledger state with every column of `schema`: a ledger written before a column existed
-    gets it as nulls (e.g. resignation_date), so an older output root keeps working."""
-    missing = [pl.lit(None, t).alias(k) for k, t in schema.items() if k not in state.columns]
+def conform_state(state: pl.DataFrame, schema: dict[str, pl.DataType], added: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The ledger state with every column of `schema`: a ledger written before one of the `added`
+    columns existed gets it as nulls (e.g. resignation_date), so an older output root keeps working
+    (the ledger check refuses a state missing any other column)."""
+    missing = [pl.lit(None, t).alias(k) for k, t in schema.items() if k not in state.columns and k in added]
     return state.with_columns(missing) if missing else state
 
 
