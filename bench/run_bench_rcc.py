@@ -47,7 +47,7 @@ import rcc_tree  # noqa: E402
 from run_bench import Run, Stage, Wrapped, cached_tree, month1_state, peak_mib, reset_peak, timed  # noqa: E402
 
 from cm_payroll import ledger as ledger_mod  # noqa: E402
-from cm_payroll import pipeline, validate  # noqa: E402
+from cm_payroll import pipeline, units, validate  # noqa: E402
 from cm_payroll.context import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
@@ -184,7 +184,7 @@ def bench_size(n: int, formats: tuple[str, ...]) -> dict:
         out["loans_newly_overdue"] = int(pay.get_column("overdue_new").sum())
         out["charged_loans_after"] = c.result.aux["charged_loans"].height
         out["exceptions"] = dict(c.result.exceptions.group_by("type").len().sort("type").iter_rows())
-        out["gross_pay_yuan"] = pipeline._yuan_str(int(pay.get_column("gross_pay").sum()))
+        out["gross_pay_yuan"] = units.yuan(int(pay.get_column("gross_pay").sum()), grouped=False)
         console.print(f"[dim]{n:,} managers: summary, exceptions and slips …[/]")
         out["render"] = run_render(rb, mod, c, run, work / "render")
         out["stages"] = run.as_dict()
