@@ -25,11 +25,11 @@ from xml.sax.saxutils import escape
 
 import polars as pl
 
+from cm_payroll.load import EXTENSIONS
 from cm_payroll.schema import ADJUSTMENTS_FILE, FileSpec
 
 FORMATS = ("parquet", "csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576            # rows of one worksheet, the header included
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".parquet")
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
             "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严")
@@ -204,7 +204,7 @@ def write_month(out_dir: Path, month: str, fmts: Sequence[str], frames: dict[str
         folder = out_dir / fmt / month
         if folder.is_dir():
             for p in folder.iterdir():
-                if p.is_file() and p.stem.casefold() in stems and p.suffix.casefold() in INPUT_SUFFIXES:
+                if p.is_file() and p.stem.casefold() in stems and p.suffix.casefold() in EXTENSIONS:
                     p.unlink()
         folder.mkdir(parents=True, exist_ok=True)
         for stem, (df, sheet) in frames.items():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from cm_payroll.load import EXTENSIONS
 from cm_payroll.months import fmt_month, parse_month
 from cm_payroll.schema import ADJUSTMENTS_FILE, EVENTS_FILE, OVERRIDES_FILE, FileSpec
 
@@ -22,7 +23,6 @@ __all__ = ["Layout", "load_cast", "month_range", "fen", "yuan_text", "clear_inpu
 CREATED = datetime.datetime(2013, 1, 1)
 WIDTHS = {"text": 14, "money": 16, "date": 12, "number": 10, "int": 10}
 WIDE = {"note", "reason"}                 # columns of free text: 44 characters wide
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -102,18 +102,18 @@ def fen(yuan: float | int) -> int:
     return int(round(yuan * 100))
 
 
-def yuan_text(fen: int) -> str:
+def yuan_text(amount: int) -> str:
     """Integer fen → '1234.56' ('-1234.56'), exact."""
-    return f"{'-' if fen < 0 else ''}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+    return f"{'-' if amount < 0 else ''}{abs(amount) // 100}.{abs(amount) % 100:02d}"
 
 
 def clear_inputs(folder: Path, layouts) -> None:
-    """Create `folder`, or remove from it the files of the layouts' stems (any input format), so
-    that a regenerated month holds no stale optional file."""
+    """Create `folder`, or remove from it the files of the layouts' stems in any format the loader
+    reads, so that a regenerated month holds no stale optional file."""
     folder.mkdir(parents=True, exist_ok=True)
     stems = {lay.spec.name for lay in layouts}
     for p in folder.iterdir():
-        if p.is_file() and p.stem.casefold() in stems and p.suffix.casefold() in INPUT_SUFFIXES:
+        if p.is_file() and p.stem.casefold() in stems and p.suffix.casefold() in EXTENSIONS:
             p.unlink()
 
 
