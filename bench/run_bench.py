@@ -53,6 +53,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 import rowwise  # noqa: E402
+import securities_tree  # noqa: E402
 from cm_payroll import ledger as ledger_mod  # noqa: E402
 from cm_payroll import pipeline, validate  # noqa: E402
 from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
@@ -63,7 +64,6 @@ from cm_payroll.rulebooks.securities import commission  # noqa: E402
 from cm_payroll.rulebooks.securities import month as sec_month  # noqa: E402
 from cm_payroll.rulebooks.securities.aggregate import client_aggregates  # noqa: E402
 from cm_payroll.rulebooks.securities.assessment import at_least  # noqa: E402
-from cm_payroll.sample.scale import generate_scale  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results.json"
@@ -190,7 +190,7 @@ def ensure_data(n: int, formats: tuple[str, ...]) -> Path:
     want = {"managers": n, "clients_per_manager": CLIENTS_PER_MANAGER, "months": 2, "start": START,
             "formats": sorted(set(formats) | {"parquet"}), "xlsx_month": MONTH if "xlsx" in formats else None,
             "generator": 1}
-    return cached_tree(root, want, lambda fmts: generate_scale(
+    return cached_tree(root, want, lambda fmts: securities_tree.generate(
         root, managers=n, clients_per_manager=CLIENTS_PER_MANAGER, months=2, start=START,
         formats=tuple(f for f in fmts if f != "xlsx"), xlsx_month=want["xlsx_month"]),
         f"{n:,} managers × {CLIENTS_PER_MANAGER} clients")

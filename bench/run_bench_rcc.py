@@ -4,7 +4,7 @@
     BENCH_RCC_SIZES=5000,20000 make bench-rcc       # choose the sizes (default 20000)
     .venv/bin/python bench/run_bench_rcc.py --sizes 20000 --formats parquet,csv
 
-For each size the input tree is generated once by cm_payroll/sample/rcc_scale.py and cached under
+For each size the input tree is generated once by bench/rcc_tree.py and cached under
 bench/data/rcc_m<N>/ (gitignored): two months, Parquet (and CSV when asked). Then, in this process,
 month 1 is computed (untimed: it is the ledger state month 2 starts from, with its charged overdue
 loans and visit history) and month 2 is run stage by stage through the package's own functions, as
@@ -43,16 +43,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 import polars as pl  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+import rcc_tree  # noqa: E402
 from run_bench import Run, Stage, Wrapped, cached_tree, month1_state, peak_mib, reset_peak, timed  # noqa: E402
 
 from cm_payroll import ledger as ledger_mod  # noqa: E402
-from cm_payroll import pipeline, validate  # noqa: E402
+from cm_payroll import pipeline, units, validate  # noqa: E402
 from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
 from cm_payroll.rulebooks import module_for  # noqa: E402
 from cm_payroll.rulebooks.rcc import compliance_checks, overdue  # noqa: E402
-from cm_payroll.sample.rcc_scale import generate_rcc_scale  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results_rcc.json"
@@ -72,7 +72,7 @@ def ensure_data(n: int, formats: tuple[str, ...]) -> Path:
     root = DATA / f"rcc_m{n}"
     want = {"managers": n, "loans_per_manager": LOANS_PER_MANAGER, "months": 2, "start": START,
             "formats": sorted(set(formats) | {"parquet"}), "generator": 1}
-    return cached_tree(root, want, lambda fmts: generate_rcc_scale(
+    return cached_tree(root, want, lambda fmts: rcc_tree.generate(
         root, managers=n, loans_per_manager=LOANS_PER_MANAGER, months=2, start=START, formats=fmts),
         f"{n:,} managers × {LOANS_PER_MANAGER} loans")
 
@@ -184,7 +184,7 @@ def bench_size(n: int, formats: tuple[str, ...]) -> dict:
         out["loans_newly_overdue"] = int(pay.get_column("overdue_new").sum())
         out["charged_loans_after"] = c.result.aux["charged_loans"].height
         out["exceptions"] = dict(c.result.exceptions.group_by("type").len().sort("type").iter_rows())
-        out["gross_pay_yuan"] = pipeline._yuan_str(int(pay.get_column("gross_pay").sum()))
+        out["gross_pay_yuan"] = units.yuan(int(pay.get_column("gross_pay").sum()), grouped=False)
         console.print(f"[dim]{n:,} managers: summary, exceptions and slips …[/]")
         out["render"] = run_render(rb, mod, c, run, work / "render")
         out["stages"] = run.as_dict()

@@ -304,47 +304,45 @@ def validate(
             out.print(t("validate.warning", message=w.message), highlight=False)
 
 
+SAMPLE_MAX_MANAGERS = 2_000       # beyond: bench/make_tree.py (the sample is written row by row)
+
+
 @app.command()
 def sample(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write the month folders "
                                                    "(default sample_data/<rules>).")] = None,
     rules: RulesOpt = "securities",
     managers: Annotated[Optional[int], typer.Option(help="Number of managers (the scripted cast plus random "
-                                                    "ones; default 60 securities, 40 rcc).")] = None,
+                                                    "ones; default 60 securities, 40 rcc; at most 2,000).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same bytes.")] = 2013,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2013-01",
     end: Annotated[Optional[str], typer.Option(help="Last month, YYYY-MM (default 2014-03 securities, "
                                                "2013-12 rcc).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing sample folder.")] = False,
     quiet: QuietOpt = False,
-    clients_per_manager: Annotated[Optional[int], typer.Option(
-        "--clients-per-manager", help="Benchmark scale (securities): clients per manager; with this, "
-        "--months or more than 2,000 managers the large generator writes <output>/parquet|csv|xlsx/YYYY-MM/ "
-        "(default 50).")] = None,
-    months: Annotated[Optional[int], typer.Option(help="Benchmark scale: number of months from --start "
-                                                  "(default 12).")] = None,
-    formats: Annotated[str, typer.Option("--format", help="Benchmark scale: trees to write, comma "
-                                         "separated: parquet, csv (every month), xlsx (the first month, "
-                                         "clients over several sheets).")] = "parquet,csv,xlsx",
-    loans_per_manager: Annotated[Optional[int], typer.Option(
-        "--loans-per-manager", help="Benchmark scale (rcc): loans per manager; with this, --months or more "
-        "than 2,000 managers the large rcc generator writes <output>/parquet|csv|xlsx/YYYY-MM/ "
-        "(default 100).")] = None,
 ) -> None:
-    """Write a realistic synthetic input tree (seeded, byte-for-byte reproducible)."""
+    """Write a realistic synthetic input tree (seeded, byte-for-byte reproducible). Benchmark trees of
+    many managers: bench/make_tree.py."""
+    import importlib
     import shutil
-    defaults = {"securities": (60, "2014-03"), "rcc": (40, "2013-12")}.get(rules, (60, "2014-03"))
+
+    from cm_payroll.sample.writers import month_range
+    generators = {"securities": ("cm_payroll.sample.securities", 60, "2014-03"),
+                  "rcc": ("cm_payroll.sample.rcc", 40, "2013-12")}
+    if rules not in generators:
+        err.print(f"[bold red]error:[/] no sample generator for rulebook {rules!r}")
+        raise typer.Exit(EXIT_USAGE)
+    module, default_managers, default_end = generators[rules]
     output = output if output is not None else Path("sample_data") / rules
-    managers = managers if managers is not None else defaults[0]
-    if rules == "securities" and (clients_per_manager is not None or months is not None or managers > 2000):
-        _scale_sample("securities", output, managers, clients_per_manager or 50, months, start, end, seed, formats,
-                      force, quiet)
-        return
-    if rules == "rcc" and (loans_per_manager is not None or months is not None or managers > 2000):
-        _scale_sample("rcc", output, managers, loans_per_manager or 100, months, start, end, seed, formats, force,
-                      quiet)
-        return
-    end = end if end is not None else defaults[1]
+    managers = managers if managers is not None else default_managers
+    end = end if end is not None else default_end
+    try:
+        if managers > SAMPLE_MAX_MANAGERS:
+            raise ValueError(f"--managers {managers:,}: the sample takes at most {SAMPLE_MAX_MANAGERS:,}; make a "
+                             "benchmark tree with bench/make_tree.py (bench/README.md)")
+        month_range(start, end)
+    except ValueError as exc:
+        _fail(_usage(exc), False)
     if output.exists() and any(p.name[:2].isdigit() for p in output.iterdir()):
         if not force:
             err.print(f"[bold red]error:[/] {output} already holds month folders; use --force to replace them")
@@ -352,53 +350,9 @@ def sample(
         for p in output.iterdir():
             if p.is_dir() and p.name[:2].isdigit():
                 shutil.rmtree(p)
-    if rules == "securities":
-        from cm_payroll.sample.securities import generate
-        paths = generate(output, seed=seed, managers=managers, start=start, end=end)
-    elif rules == "rcc":
-        from cm_payroll.sample.rcc import generate as generate_rcc
-        paths = generate_rcc(output, seed=seed, managers=managers, start=start, end=end)
-    else:
-        err.print(f"[bold red]error:[/] no sample generator for rulebook {rules!r}")
-        raise typer.Exit(EXIT_USAGE)
+    paths = importlib.import_module(module).generate(output, seed=seed, managers=managers, start=start, end=end)
     if not quiet:
         out.print(f"wrote {len(paths)} files under {output}")
-
-
-def _scale_sample(rules: str, output: Path, managers: int, per_manager: int, months: int | None, start: str,
-                  end: str | None, seed: int, formats: str, force: bool, quiet: bool) -> None:
-    """`sample` at benchmark scale (issue 5): cm_payroll/sample/scale.py (securities: clients per
-    manager) or cm_payroll/sample/rcc_scale.py (rcc: loans per manager)."""
-    from cm_payroll.months import parse_month
-    from cm_payroll.sample import rcc_scale, scale
-    if rules == "rcc":
-        allowed, unit = rcc_scale.FORMATS, "loans"
-
-        def generate(**kw):
-            return rcc_scale.generate_rcc_scale(output, loans_per_manager=per_manager, **kw)
-    else:
-        allowed, unit = scale.FORMATS, "clients"
-
-        def generate(**kw):
-            return scale.generate_scale(output, clients_per_manager=per_manager, **kw)
-    try:
-        if months is None:
-            months = parse_month(end) - parse_month(start) + 1 if end is not None else 12
-        fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-        if not fmts or set(fmts) - set(allowed):
-            raise ValueError(f"--format {formats}: choose from {', '.join(allowed)} (comma separated)")
-        if scale.has_trees(output):
-            if not force:
-                err.print(f"[bold red]error:[/] {output} already holds a sample; use --force to replace it")
-                raise typer.Exit(3)
-            scale.clear_trees(output)
-        report = None if quiet else (lambda m: err.print(f"[dim]{m} written[/]", highlight=False))
-        paths = generate(managers=managers, months=months, start=start, seed=seed, formats=fmts, progress=report)
-    except ValueError as exc:
-        _fail(_usage(exc), False)
-    if not quiet:
-        out.print(f"wrote {len(paths)} files under {output} ({managers:,} managers × {per_manager} {unit}, "
-                  f"{months} months: {', '.join(sorted({p.parent.parent.name for p in paths}))})")
 
 
 def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, force: bool, quiet: bool,

@@ -1,10 +1,10 @@
-"""Issue 5 for rcc at toy size: `cm-payroll sample --rules rcc` at benchmark scale writes a seeded,
-byte-reproducible tree (cm_payroll/sample/rcc_scale.py) that `cm-payroll month` runs without an
-input error, from Parquet and from CSV alike, and loans fall overdue and are charged once. No timing
+"""Issue 5 for rcc at toy size: `bench/make_tree.py --rules rcc` writes a seeded, byte-reproducible
+tree (bench/rcc_tree.py) that `cm-payroll month` runs without an input error, from Parquet and from CSV alike, and loans fall overdue and are charged once. No timing
 here: `make bench-rcc` measures."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -15,21 +15,23 @@ from cm_payroll.cli import app
 from cm_payroll.ledger import Ledger
 from cm_payroll.pipeline import load_result
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import make_tree  # noqa: E402
+
 MANAGERS, LOANS = 300, 20
 MONTHS = ("2013-01", "2013-02")
 
 
-def _sample(out: Path, *extra: str):
-    args = ["sample", "--rules", "rcc", "--output", str(out), "--managers", str(MANAGERS),
-            "--loans-per-manager", str(LOANS), "--months", "2", "--format", "parquet,csv", "--quiet", *extra]
-    return CliRunner().invoke(app, args)
+def _sample(out: Path, *extra: str) -> int:
+    """bench/make_tree.py --rules rcc in this process: its exit status."""
+    return make_tree.main(["--rules", "rcc", "--output", str(out), "--managers", str(MANAGERS), "--per-manager",
+                           str(LOANS), "--months", "2", "--format", "parquet,csv", "--quiet", *extra])
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("rcc_scale") / "tree"
-    r = _sample(root)
-    assert r.exit_code == 0, r.output
+    assert _sample(root) == 0
     return root
 
 
@@ -68,16 +70,16 @@ def test_tree_files_and_counts(tree: Path) -> None:
 
 def test_same_seed_same_bytes(tree: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    assert _sample(again).exit_code == 0
+    assert _sample(again) == 0
     files = sorted(p.relative_to(tree) for p in tree.rglob("*.*"))
     assert files == sorted(p.relative_to(again) for p in again.rglob("*.*"))
     for rel in files:
         assert (again / rel).read_bytes() == (tree / rel).read_bytes(), rel
     other = tmp_path / "other"
-    assert _sample(other, "--seed", "7").exit_code == 0
+    assert _sample(other, "--seed", "7") == 0
     loans = Path("csv") / "2013-02" / "loans.csv"
     assert (other / loans).read_bytes() != (tree / loans).read_bytes()
-    assert _sample(again).exit_code == 3                                      # refuses to overwrite
+    assert _sample(again) == 3                                      # refuses to overwrite
 
 
 def test_months_run_and_overdue_loans_are_charged_once(tree: Path, runs: Path) -> None:

@@ -1,10 +1,11 @@
-"""Issue 5 at toy size: the scale generator's trees run through the pipeline, the .xlsx continues on
+"""Issue 5 at toy size: the benchmark tree generator's trees (bench/securities_tree.py) run through the pipeline, the .xlsx continues on
 further sheets (a tiny sheet limit forces it), and slips written by worker processes are the files
 one process writes. No timing here: `make bench` measures."""
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import fastexcel
@@ -16,8 +17,11 @@ from cm_payroll.pipeline import compute, run_month
 from cm_payroll.render.parallel import render_slips
 from cm_payroll.rulebook import load_rulebook
 from cm_payroll.rulebooks import module_for
-from cm_payroll.sample.scale import generate_scale
 from cm_payroll.validate import load_month
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import make_tree  # noqa: E402
+import securities_tree  # noqa: E402
 
 MANAGERS, PER, SHEET_ROWS = 200, 5, 300          # 1,000 client rows: 4 sheets of at most 299 rows
 
@@ -25,7 +29,7 @@ MANAGERS, PER, SHEET_ROWS = 200, 5, 300          # 1,000 client rows: 4 sheets o
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("scale")
-    generate_scale(root, managers=MANAGERS, clients_per_manager=PER, months=2, formats=("parquet", "csv"),
+    securities_tree.generate(root, managers=MANAGERS, clients_per_manager=PER, months=2, formats=("parquet", "csv"),
                    xlsx_month="2013-02", sheet_rows=SHEET_ROWS)
     return root
 
@@ -46,7 +50,7 @@ def test_trees_and_counts(tree: Path) -> None:
 
 def test_deterministic(tree: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    generate_scale(again, managers=MANAGERS, clients_per_manager=PER, months=2, formats=("parquet", "csv"),
+    securities_tree.generate(again, managers=MANAGERS, clients_per_manager=PER, months=2, formats=("parquet", "csv"),
                    xlsx_month="2013-02", sheet_rows=SHEET_ROWS)
     for p in sorted(tree.rglob("*.*")):
         q = again / p.relative_to(tree)
@@ -118,18 +122,33 @@ def test_slips_in_worker_processes_are_the_same_files(tree: Path, tmp_path: Path
     assert [r for r, _ in seen[2]] == sorted(r for r, _ in seen[2])
 
 
-def test_cli_sample_at_scale(tmp_path: Path) -> None:
+def make(*args: str) -> int:
+    """bench/make_tree.py in this process: its exit status."""
+    try:
+        return make_tree.main(list(args))
+    except SystemExit as exc:            # argparse's usage errors
+        return exc.code
+
+
+def test_make_tree(tmp_path: Path) -> None:
+    out = tmp_path / "big"
+    args = ["--output", str(out), "--managers", "50", "--per-manager", "3", "--months", "2", "--format", "csv",
+            "--quiet"]
+    assert make(*args) == 0
+    assert sorted(p.name for p in (out / "csv").iterdir()) == ["2013-01", "2013-02"]
+    assert not (out / "parquet").exists() and not (out / "xlsx").exists()
+    assert make(*args) == 3                                                  # refuses to overwrite
+    assert make(*args[:-3], "--format", "pdf", "--force") == 2
+    assert (out / "csv" / "2013-02" / "clients.csv").exists()               # a usage error deletes nothing
+    assert make(*args, "--force") == 0
+
+
+def test_cli_sample_points_to_bench_for_large_trees(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from cm_payroll.cli import app
-    out = tmp_path / "big"
-    args = ["sample", "--output", str(out), "--managers", "50", "--clients-per-manager", "3", "--months", "2",
-            "--format", "csv", "--quiet"]
-    r = CliRunner().invoke(app, args)
-    assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (out / "csv").iterdir()) == ["2013-01", "2013-02"]
-    assert not (out / "parquet").exists() and not (out / "xlsx").exists()
-    assert CliRunner().invoke(app, args).exit_code == 3                      # refuses to overwrite
-    assert CliRunner().invoke(app, args[:-3] + ["--format", "pdf", "--force"]).exit_code == 2
-    assert (out / "csv" / "2013-02" / "clients.csv").exists()               # a usage error deletes nothing
-    assert CliRunner().invoke(app, args + ["--force"]).exit_code == 0
+    r = CliRunner().invoke(app, ["sample", "--output", str(tmp_path / "s"), "--managers", "5000"])
+    assert r.exit_code == 2 and "bench/make_tree.py" in r.output
+    assert not (tmp_path / "s").exists()
+    r = CliRunner().invoke(app, ["sample", "--output", str(tmp_path / "s"), "--clients-per-manager", "3"])
+    assert r.exit_code == 2                                                  # no benchmark options any more

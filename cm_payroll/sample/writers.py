@@ -1,51 +1,152 @@
-"""File writers shared by the sample generators: deterministic .xlsx (fixed creation time) and CSV."""
+"""What the two sample generators (securities.py, rcc.py) share: the cast data files, the layout of
+an input file as the sample writes it (headers taken from the input schemas), deterministic .xlsx
+(fixed creation time) and CSV writers, and the common files (events, adjustments, overrides)."""
 
 from __future__ import annotations
 
 import csv
 import datetime
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import xlsxwriter
 
+from cm_payroll.load import EXTENSIONS
+from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.schema import ADJUSTMENTS_FILE, EVENTS_FILE, OVERRIDES_FILE, FileSpec
+
+__all__ = ["Layout", "load_cast", "month_range", "fen", "yuan_text", "clear_inputs", "scripted_rows",
+           "write_common", "EVENTS", "ADJUSTMENTS", "OVERRIDES"]
+
 CREATED = datetime.datetime(2013, 1, 1)
 WIDTHS = {"text": 14, "money": 16, "date": 12, "number": 10, "int": 10}
+WIDE = {"note", "reason"}                 # columns of free text: 44 characters wide
 
 
-def write_xlsx(path: Path, sheet: str, headers: list[str], rows: list[list], kinds: list[str]) -> Path:
-    """One sheet, header in row 1; kinds: text, money (fen → yuan cell), date, int, number."""
-    wb = xlsxwriter.Workbook(str(path))
-    wb.set_properties({"created": CREATED})
-    ws = wb.add_worksheet(sheet)
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    money = wb.add_format({"num_format": "#,##0.00"})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    integer = wb.add_format({"num_format": "0"})
-    for c, kind in enumerate(kinds):
-        ws.set_column(c, c, WIDTHS[kind] if headers[c] not in ("原因", "说明") else 44)
-    ws.freeze_panes(1, 0)
-    ws.write_row(0, 0, headers, head)
-    for r, row in enumerate(rows, start=1):
-        for c, (v, kind) in enumerate(zip(row, kinds)):
-            if v is None or v == "":
-                continue
-            if kind == "money":
-                ws.write_number(r, c, v / 100, money)      # ok-float: the cell of an exact fen amount
-            elif kind == "date":
-                ws.write_datetime(r, c, datetime.datetime(v.year, v.month, v.day), date)
-            elif kind == "int":
-                ws.write_number(r, c, v, integer)
-            elif kind == "number":
-                ws.write_number(r, c, int(v) if str(v).isdigit() else float(v))   # ok-float: 8.5 is exact
-            else:
-                ws.write_string(r, c, str(v))
-    wb.close()
-    return path
+@dataclass(frozen=True)
+class Layout:
+    """One input file as the sample writes it: its schema (stem and headers), the columns written
+    (schema keys, in order) with their cell kinds (text, money: fen → a yuan number cell, date, int,
+    number; a CSV file writes every value as text) and the sheet name of the .xlsx."""
+    spec: FileSpec
+    kinds: dict[str, str]
+    sheet: str = ""
+
+    @property
+    def headers(self) -> list[str]:
+        return [self.spec.column(k).zh for k in self.kinds]
+
+    def xlsx(self, folder: Path, rows: list[list]) -> Path:
+        path = folder / f"{self.spec.name}.xlsx"
+        wb = xlsxwriter.Workbook(str(path))
+        wb.set_properties({"created": CREATED})
+        ws = wb.add_worksheet(self.sheet)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        money = wb.add_format({"num_format": "#,##0.00"})
+        date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        integer = wb.add_format({"num_format": "0"})
+        kinds = list(self.kinds.values())
+        for c, (key, kind) in enumerate(self.kinds.items()):
+            ws.set_column(c, c, 44 if key in WIDE else WIDTHS[kind])
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, self.headers, head)
+        for r, row in enumerate(rows, start=1):
+            for c, (v, kind) in enumerate(zip(row, kinds)):
+                if v is None or v == "":
+                    continue
+                if kind == "money":
+                    ws.write_number(r, c, v / 100, money)      # ok-float: the cell of an exact fen amount
+                elif kind == "date":
+                    ws.write_datetime(r, c, datetime.datetime(v.year, v.month, v.day), date)
+                elif kind == "int":
+                    ws.write_number(r, c, v, integer)
+                elif kind == "number":
+                    ws.write_number(r, c, int(v) if str(v).isdigit() else float(v))   # ok-float: 8.5 is exact
+                else:
+                    ws.write_string(r, c, str(v))
+        wb.close()
+        return path
+
+    def csv(self, folder: Path, rows: list[list], encoding: str) -> Path:
+        path = folder / f"{self.spec.name}.csv"
+        with open(path, "w", encoding=encoding, newline="\n") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(self.headers)
+            w.writerows(rows)
+        return path
 
 
-def write_csv(path: Path, headers: list[str], rows: list[list], encoding: str) -> Path:
-    with open(path, "w", encoding=encoding, newline="\n") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(headers)
-        w.writerows(rows)
-    return path
+EVENTS = Layout(EVENTS_FILE, dict.fromkeys(("manager_id", "event", "date", "note", "approval_ref"), "text"))
+ADJUSTMENTS = Layout(ADJUSTMENTS_FILE, dict.fromkeys(("manager_id", "component", "amount", "note", "approval_ref"), "text"))
+OVERRIDES = Layout(OVERRIDES_FILE, dict.fromkeys(("manager_id", "field", "value", "reason", "approval_ref"), "text"),
+                   "特殊处理")
+
+
+def load_cast(rules: str) -> dict:
+    """The scripted cast of a rulebook's sample: `cm_payroll/sample/<rules>_cast.toml`, as parsed."""
+    return tomllib.loads(resources.files(__package__).joinpath(f"{rules}_cast.toml").read_text("utf-8"))
+
+
+def month_range(start: str, end: str) -> list[str]:
+    """The months start..end (YYYY-MM), both included."""
+    first, last = parse_month(start), parse_month(end)
+    if first > last:
+        raise ValueError(f"start {start} is after end {end}")
+    return [fmt_month(k) for k in range(first, last + 1)]
+
+
+def fen(yuan: float | int) -> int:
+    """Yuan (as written in a cast file) → integer fen."""
+    return int(round(yuan * 100))
+
+
+def yuan_text(amount: int) -> str:
+    """Integer fen → '1234.56' ('-1234.56'), exact."""
+    return f"{'-' if amount < 0 else ''}{abs(amount) // 100}.{abs(amount) % 100:02d}"
+
+
+def clear_inputs(folder: Path, layouts) -> None:
+    """Create `folder`, or remove from it the files of the layouts' stems in any format the loader
+    reads, so that a regenerated month holds no stale optional file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stems = {lay.spec.name for lay in layouts}
+    for p in folder.iterdir():
+        if p.is_file() and p.stem.casefold() in stems and p.suffix.casefold() in EXTENSIONS:
+            p.unlink()
+
+
+def scripted_rows(entry: dict, mid: str, events: list, adjustments: list, overrides: list) -> None:
+    """Append a cast entry's scripted rows, with their month first: events `(month, id, event, date,
+    note, ref)`, adjustments `(month, id, component, fen, note, ref)`, overrides `(month, id, field,
+    value, reason, ref)` (a number value is yuan, written as yuan text)."""
+    for e in entry.get("events", ()):
+        date = e["date"].isoformat()
+        events.append((date[:7], mid, e["event"], date, e.get("note", ""), e.get("approval_ref", "")))
+    for a in entry.get("adjustments", ()):
+        adjustments.append((a["month"], mid, a["component"], fen(a["amount"]), a["note"], a.get("approval_ref", "")))
+    for o in entry.get("overrides", ()):
+        value = o["value"] if isinstance(o["value"], str) else yuan_text(fen(o["value"]))
+        overrides.append((o["month"], mid, o["field"], value, o["reason"], o["approval_ref"]))
+
+
+def write_common(folder: Path, month: str, on: set[str], events: list, adjustments: list,
+                 overrides: list) -> list[Path]:
+    """The month's events.csv (UTF-8), adjustments.csv (GBK) and overrides.xlsx, each only when it has
+    rows of managers on the roster (`on`); rows as `scripted_rows` makes them."""
+    def rows(table: list, key) -> list[list]:
+        return sorted(([*r[1:]] for r in table if r[0] == month and r[1] in on), key=key)
+
+    written = []
+    ev = rows(events, lambda r: (r[2], r[0], r[1]))
+    if ev:
+        written.append(EVENTS.csv(folder, ev, "utf-8"))
+    adj = [[mid, comp, yuan_text(amount), note, ref]
+           for mid, comp, amount, note, ref in rows(adjustments, lambda r: (r[0], r[1]))]
+    if adj:
+        written.append(ADJUSTMENTS.csv(folder, adj, "gbk"))
+    ov = rows(overrides, lambda r: (r[0], r[1]))
+    if ov:
+        written.append(OVERRIDES.xlsx(folder, ov))
+    return written

@@ -1,20 +1,14 @@
 """A large, seeded rcc input tree for benchmarks (issue 5): by default 20,000 credit managers × 100
 loans = 2,000,000 loan rows a month, two months.
 
-`generate_rcc_scale()` writes, for every month, every file the rcc rulebook reads (SPEC 2; inputs.py)
-in one sibling tree per format (the loader finds a file by its stem, so two formats in one month
-folder would be ambiguous):
+`generate()` writes, for every month, every file the rcc rulebook reads (SPEC 2; inputs.py) in one
+sibling tree per format (treegen.py): parquet and csv every month, xlsx for one month (optional;
+loans over several sheets). conduct from February on (as in the sample, January has none: the item
+is full), management in quarter-end months only, events and adjustments only when they have rows.
+In the .xlsx tree amounts and scores are text cells, but the adjustments' 金额 (the loader reads
+them the same; exports with numbers stored as text exist).
 
-    <out>/parquet/<YYYY-MM>/{roster,deposits,loans,targets,visits,conduct,management,events,adjustments}.parquet
-    <out>/csv/<YYYY-MM>/{...}.csv                       (UTF-8)
-    <out>/xlsx/<YYYY-MM>/{...}.xlsx                     (one month only, optional; loans over several sheets)
-
-conduct from February on (as in the small generator, January has none: the item is full), management
-in quarter-end months only, events and adjustments only when they have rows. The .xlsx tree reuses
-`scale.write_xlsx`, which formats numbers only for the securities money columns: there, rcc amounts
-and scores are text cells (the loader reads them the same; exports with numbers stored as text exist).
-
-Everything is vectorised in Polars, with the counter-based randomness of `scale.py` (splitmix64 over
+Everything is vectorised in Polars, with the counter-based randomness of treegen.py (splitmix64 over
 (seed, stream, key)); the only Python loop is over the months. Money is integer fen throughout
 (interest = outstanding × rate × days / days of the month, rounded half-up in integers); floats are
 only uniform draws and the default probabilities they are compared with.
@@ -42,54 +36,36 @@ The model (realistic and valid: the tree loads without an input error):
 - targets: interest target 90%–112% of the month's interest of the portfolio (whole hundreds of
   yuan); conduct scores 8–10 (2% at 6–7.5), management scores 70–98 at quarter ends; 0.1% of managers
   missing from the deposits / conduct / management files (input warnings); events (leave 1%, fraud
-  0.02%, resignation with incomplete handover 0.03%) and adjustments (3%, as scale.py) per month.
+  0.02%, resignation with incomplete handover 0.03%) and adjustments (3%, as the securities tree) per month.
 """
 
 from __future__ import annotations
 
 import calendar
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
+from treegen import (EXCEL_MAX_ROWS, Rng, adjustments, as_text, headed, headers_of_kind, month_names,
+                     per_manager_counts, person_name, plan_formats, write_month, write_xlsx)
 
-from cm_payroll.sample.scale import (
-    _GIVEN,
-    _SURNAMES,
-    EXCEL_MAX_ROWS,
-    FORMATS,
-    _adjustments,
-    _months,
-    _pick,
-    _Rng,
-    write_xlsx,
-)
-from cm_payroll.sample.scale import _MONEY as _XLSX_NUMBERS
-from cm_payroll.sample.scale import _as_text as scale_as_text
+from cm_payroll.rulebooks.rcc.inputs import CONDUCT, DEPOSITS, LOANS, MANAGEMENT, TARGETS, VISITS
+from cm_payroll.schema import ADJUSTMENTS_FILE, COMMON, EVENTS_FILE, ROSTER
 
-__all__ = ["generate_rcc_scale", "FORMATS", "LOANS_PER_MANAGER"]
+__all__ = ["generate", "LOANS_PER_MANAGER"]
 
 LOANS_PER_MANAGER = 100
-_STEMS = ("roster", "deposits", "loans", "targets", "visits", "conduct", "management", "events", "adjustments",
-          "overrides")
-_EXTS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".parquet")
 _MAX_MONTHS = 600              # loan and borrower generations are written with 3 digits
 _KEY = 1024                    # random keys: slot × _KEY + month (or generation)
 
 _COOPS = ("城关", "郢中", "胡集", "双河", "磷矿", "文集", "冷水", "石牌", "丰乐", "旧口", "柴湖", "长滩", "东桥",
           "客店", "张集", "洋梓", "长寿", "九里", "官庄湖", "罗汉寺", "杨桥", "石门", "南湖", "皇庄")
 
-ROSTER_HEADERS = ("工号", "姓名", "营业部", "类别", "入职日期", "专责清收")
-DEPOSITS_HEADERS = ("工号", "日均余额", "积数")
-LOANS_HEADERS = ("工号", "贷款号", "借款人", "客户类型", "担保方式", "发放日", "到期日", "本金", "余额", "本月收息",
-                 "本月到期应收", "本月收回")
-TARGETS_HEADERS = ("工号", "存款保底日均", "存款积数目标", "收息目标")
-_MONEY = {"日均余额", "积数", "本金", "余额", "本月收息", "本月到期应收", "本月收回", "存款保底日均", "存款积数目标",
-          "收息目标", "金额"}
-_SCORES = {"行为得分", "管理考核得分"}
-
-_U = pl.UInt64
+_FILES = (ROSTER, DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT, EVENTS_FILE, ADJUSTMENTS_FILE)
+MONEY = headers_of_kind(_FILES, "money", "money_nonneg")
+SCORES = headers_of_kind((CONDUCT, MANAGEMENT), "score")
+XLSX_NUMBERS = {ADJUSTMENTS_FILE.column("amount").zh}      # the other amounts: text cells in the .xlsx
+STEMS = tuple(spec.name for spec in (*_FILES, *COMMON))    # stale files of these are removed
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -113,40 +89,26 @@ def _below(u: pl.Expr, n: int | pl.Expr) -> pl.Expr:
 
 
 def _yuan(fen: pl.Expr) -> pl.Expr:
-    """Integer fen → '1234.56' ('-' for a negative amount), in integers: exact. (scale._yuan goes
-    through fen / 100 as a double, which Polars prints as e.g. '0.5700000000000001'.)"""
+    """Integer fen → '1234.56' ('-' for a negative amount), in integers: exact (unlike
+    treegen.float_yuan, the securities tree's doubles)."""
     a = fen.abs()
     return pl.concat_str([pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit("")), (a // 100).cast(pl.String),
                           pl.lit("."), (a % 100).cast(pl.String).str.zfill(2)])
 
 
-def _clear_month(folder: Path) -> None:
-    if folder.is_dir():
-        for p in folder.iterdir():
-            if p.is_file() and p.stem.casefold() in _STEMS and p.suffix.casefold() in _EXTS:
-                p.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
-
-
 # ------------------------------------------------------------------------------------ managers
 
-def _managers(rng: _Rng, n: int, first: int) -> pl.DataFrame:
+def _managers(rng: Rng, n: int, first: int) -> pl.DataFrame:
     """One row per credit manager: identity, co-op, hire date, dedicated collector, deposit level,
     targets, loan risk."""
     width = max(5, len(str(n)))
     i = pl.col("i")
     u = rng.uniform
     year = first // 12
-    given_len = 1 + (u(i, "rcc.name.len") < 0.67).cast(pl.Int64)
-    name = pl.concat_str([
-        _pick(_SURNAMES, rng.below(i, "rcc.name.s", len(_SURNAMES))),
-        _pick(_GIVEN, rng.below(i, "rcc.name.g1", len(_GIVEN))),
-        pl.when(given_len == 2).then(_pick(_GIVEN, rng.below(i, "rcc.name.g2", len(_GIVEN)))).otherwise(pl.lit("")),
-    ])
     df = pl.DataFrame({"i": pl.int_range(n, dtype=pl.Int64, eager=True)})
     df = df.with_columns(
         pl.format("XD{}", i.add(1).cast(pl.String).str.zfill(width)).alias("manager_id"),
-        name.alias("name"),
+        person_name(rng, i, "rcc.").alias("name"),
         rng.below(i, "rcc.branch", len(_COOPS)).alias("branch_i"),
         pl.date(year - 10 + rng.below(i, "rcc.hire.y", 10), 1 + rng.below(i, "rcc.hire.m", 12),
                 1 + rng.below(i, "rcc.hire.d", 28)).alias("hire_date"),
@@ -161,25 +123,18 @@ def _managers(rng: _Rng, n: int, first: int) -> pl.DataFrame:
 
 
 def _roster(mgr: pl.DataFrame) -> pl.DataFrame:
-    return mgr.select(
-        pl.col("manager_id").alias("工号"), pl.col("name").alias("姓名"), pl.col("branch").alias("营业部"),
-        pl.lit("信贷类").alias("类别"), pl.col("hire_date").alias("入职日期"),
-        pl.when(pl.col("dedicated")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("专责清收"),
-    )
+    return headed(ROSTER, mgr.select(
+        "manager_id", "name", "branch", pl.lit("信贷类").alias("track"), "hire_date",
+        pl.when(pl.col("dedicated")).then(pl.lit("是")).otherwise(pl.lit("否")).alias("dedicated_collection"),
+    ))
 
 
 # ------------------------------------------------------------------------------------ loans
 
-def _slots(rng: _Rng, mgr: pl.DataFrame, per_manager: int) -> pl.DataFrame:
+def _slots(rng: Rng, mgr: pl.DataFrame, per_manager: int) -> pl.DataFrame:
     """The loan slots (one borrower relationship each) of every manager, in manager order. Counts vary
     ±50% around per_manager, in pairs of managers, so the total is exactly n × per_manager."""
-    n = mgr.height
-    half = per_manager // 2
-    pair = pl.col("i") // 2
-    d = rng.below(pair, "rcc.nslots", 2 * half + 1) - half if half else pl.lit(0, pl.Int64)
-    cnt = (pl.when((pl.col("i") % 2 == 0) & (pl.col("i") + 1 < n)).then(pl.lit(per_manager) + d)
-           .when(pl.col("i") % 2 == 1).then(pl.lit(per_manager) - d)
-           .otherwise(pl.lit(per_manager))).cast(pl.Int64)
+    cnt = per_manager_counts(rng, mgr.height, per_manager, "rcc.nslots")
     df = mgr.select("i", "manager_id", "p_default", pl.int_ranges(0, cnt, dtype=pl.Int64).alias("k")).explode("k")
     df = df.filter(pl.col("k").is_not_null()).drop("k").with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("s"))
     s = pl.col("s")
@@ -218,7 +173,7 @@ def _due(issue_m: pl.Expr, issue_d: pl.Expr, floor_m: pl.Expr, u_term: pl.Expr,
     return due_m, due_d
 
 
-def _initial(rng: _Rng, slots: pl.DataFrame, first: int) -> pl.DataFrame:
+def _initial(rng: Rng, slots: pl.DataFrame, first: int) -> pl.DataFrame:
     """The portfolio at the start of the first month: loans issued since January of that year, and
     0.4% old loans of the previous year, overdue since then."""
     s = pl.col("s")
@@ -249,7 +204,7 @@ def _initial(rng: _Rng, slots: pl.DataFrame, first: int) -> pl.DataFrame:
     ).drop("old")
 
 
-def _month_loans(rng: _Rng, st: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
+def _month_loans(rng: Rng, st: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
     """Month k's figures of every slot's loan: interest, amounts due and recovered, the outstanding
     after the month (integer fen)."""
     c = pl.col
@@ -285,7 +240,7 @@ def _month_loans(rng: _Rng, st: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
     ).with_columns((c("out") - c("recovered")).alias("out_after"))
 
 
-def _next_state(rng: _Rng, st: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
+def _next_state(rng: Rng, st: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
     """The slots at the start of month k + 1: a loan repaid in month k is followed by a new loan
     (new id; 15% to a new borrower) issued in month k + 1."""
     c = pl.col
@@ -325,18 +280,18 @@ def _loans_frame(mo: pl.DataFrame, n_slots: int, width: int) -> pl.DataFrame:
     c = pl.col
     loan, borrower = _ids(n_slots, width)
     guarantee = pl.lit(pl.Series(("客户经理保证", "抵押", "质押", "其他"), dtype=pl.String)).gather(c("guarantee"))
-    return mo.select(
-        c("manager_id").alias("工号"), loan.alias("贷款号"), borrower.alias("借款人"),
-        pl.when(c("corp")).then(pl.lit("企业")).otherwise(pl.lit("小额")).alias("客户类型"),
-        guarantee.alias("担保方式"),
-        _date(c("issue_m"), c("issue_d")).alias("发放日"), _date(c("due_m"), c("due_d")).alias("到期日"),
-        c("principal").alias("本金"), c("out_after").alias("余额"), c("interest").alias("本月收息"),
-        c("due_amount").alias("本月到期应收"),
-        pl.when(c("recovered") > 0).then(c("recovered")).otherwise(None).alias("本月收回"),
-    )
+    return headed(LOANS, mo.select(
+        "manager_id", loan.alias("loan_id"), borrower.alias("borrower_id"),
+        pl.when(c("corp")).then(pl.lit("企业")).otherwise(pl.lit("小额")).alias("borrower_type"),
+        guarantee.alias("guarantee"),
+        _date(c("issue_m"), c("issue_d")).alias("issue_date"), _date(c("due_m"), c("due_d")).alias("due_date"),
+        "principal", c("out_after").alias("outstanding"), c("interest").alias("interest_collected"),
+        c("due_amount").alias("due_this_month"),
+        pl.when(c("recovered") > 0).then(c("recovered")).otherwise(None).alias("recovered_this_month"),
+    ))
 
 
-def _visits(rng: _Rng, mo: pl.DataFrame, k: int, j: int, n_slots: int, width: int) -> pl.DataFrame:
+def _visits(rng: Rng, mo: pl.DataFrame, k: int, j: int, n_slots: int, width: int) -> pl.DataFrame:
     """R-Art.11: corporate borrowers every month, small ones in their month of the quarter, a new
     borrower in the month of its first loan (and in the first month, those whose month of the quarter
     has passed); 1% of these visits missed."""
@@ -347,23 +302,23 @@ def _visits(rng: _Rng, mo: pl.DataFrame, k: int, j: int, n_slots: int, width: in
     missed = rng.uniform(c("s") * _KEY + j, "rcc.visit.miss") < 0.01
     day = 1 + rng.below(c("s") * _KEY + j, "rcc.visit.day", 28)
     _, borrower = _ids(n_slots, width)
-    return mo.filter(due & ~missed).select(
-        c("manager_id").alias("工号"), borrower.alias("借款人"),
-        pl.date(pl.lit(k // 12), pl.lit(k % 12 + 1), day).alias("走访日期"),
-    ).sort("走访日期", "工号", "借款人")
+    return headed(VISITS, mo.filter(due & ~missed).select(
+        "manager_id", borrower.alias("borrower_id"),
+        pl.date(pl.lit(k // 12), pl.lit(k % 12 + 1), day).alias("visit_date"),
+    ).sort("visit_date", "manager_id", "borrower_id"))
 
 
 # ------------------------------------------------------------------------------------ per manager
 
-def _deposits(rng: _Rng, mgr: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
+def _deposits(rng: Rng, mgr: pl.DataFrame, k: int, j: int) -> pl.DataFrame:
     key = pl.col("i") * _KEY + j
     avg = pl.col("dep_base") * (9_500 + rng.below(key, "rcc.dep.m", 1_001)) // 10_000
     missing = rng.uniform(key, "rcc.dep.missing") < 0.001
-    return mgr.filter(~missing).select(pl.col("manager_id").alias("工号"), avg.alias("日均余额"),
-                                       (avg * _days(k)).alias("积数"))
+    return headed(DEPOSITS, mgr.filter(~missing).select(
+        "manager_id", avg.alias("daily_avg_balance"), (avg * _days(k)).alias("accumulated_balance")))
 
 
-def _targets(rng: _Rng, mgr: pl.DataFrame, mo: pl.DataFrame, j: int) -> pl.DataFrame:
+def _targets(rng: Rng, mgr: pl.DataFrame, mo: pl.DataFrame, j: int) -> pl.DataFrame:
     """Z-Art.11, Z-Art.12: blank deposit targets (the rulebook default) or 800,000 / 20,000,000 yuan;
     the interest target 90%–112% of the month's interest of the portfolio, whole hundreds of yuan."""
     planned = mo.group_by("i").agg(pl.col("interest").sum().alias("planned"))
@@ -371,34 +326,34 @@ def _targets(rng: _Rng, mgr: pl.DataFrame, mo: pl.DataFrame, j: int) -> pl.DataF
     pct = 90 + rng.below(key, "rcc.int.target", 23)
     df = mgr.join(planned, on="i", how="left", maintain_order="left").with_columns(pl.col("planned").fill_null(0))
     explicit = pl.col("explicit_targets")
-    return df.select(
-        pl.col("manager_id").alias("工号"),
-        pl.when(explicit).then(pl.lit(80_000_000, pl.Int64)).otherwise(None).alias("存款保底日均"),
-        pl.when(explicit).then(pl.lit(2_000_000_000, pl.Int64)).otherwise(None).alias("存款积数目标"),
-        (pl.col("planned") * pct // 100 // 10_000 * 10_000).alias("收息目标"),
-    )
+    return headed(TARGETS, df.select(
+        "manager_id",
+        pl.when(explicit).then(pl.lit(80_000_000, pl.Int64)).otherwise(None).alias("deposit_target_avg"),
+        pl.when(explicit).then(pl.lit(2_000_000_000, pl.Int64)).otherwise(None).alias("deposit_target_accum"),
+        (pl.col("planned") * pct // 100 // 10_000 * 10_000).alias("interest_target"),
+    ))
 
 
-def _conduct(rng: _Rng, mgr: pl.DataFrame, j: int) -> pl.DataFrame:
+def _conduct(rng: Rng, mgr: pl.DataFrame, j: int) -> pl.DataFrame:
     key = pl.col("i") * _KEY + j
     usual = pl.lit(pl.Series(("8", "8.5", "9", "9", "9.5", "10", "10"), dtype=pl.String))
     low = pl.lit(pl.Series(("6", "6.5", "7", "7.5"), dtype=pl.String))
     score = (pl.when(rng.uniform(key, "rcc.conduct.low") < 0.02).then(low.gather(rng.below(key, "rcc.conduct.l", 4)))
              .otherwise(usual.gather(rng.below(key, "rcc.conduct", 7))))
     missing = rng.uniform(key, "rcc.conduct.missing") < 0.001
-    return mgr.filter(~missing).select(pl.col("manager_id").alias("工号"), score.alias("行为得分"))
+    return headed(CONDUCT, mgr.filter(~missing).select("manager_id", score.alias("conduct_score")))
 
 
-def _management(rng: _Rng, mgr: pl.DataFrame, j: int) -> pl.DataFrame:
+def _management(rng: Rng, mgr: pl.DataFrame, j: int) -> pl.DataFrame:
     key = pl.col("i") * _KEY + j
     half = rng.uniform(key, "rcc.mgmt.half") < 0.2
     whole = 70 + rng.below(key, "rcc.mgmt", 29)
     score = pl.when(half & (whole < 98)).then(pl.format("{}.5", whole)).otherwise(whole.cast(pl.String))
     missing = rng.uniform(key, "rcc.mgmt.missing") < 0.001
-    return mgr.filter(~missing).select(pl.col("manager_id").alias("工号"), score.alias("管理考核得分"))
+    return headed(MANAGEMENT, mgr.filter(~missing).select("manager_id", score.alias("management_score")))
 
 
-def _events(rng: _Rng, mgr: pl.DataFrame, month: str, j: int) -> pl.DataFrame:
+def _events(rng: Rng, mgr: pl.DataFrame, month: str, j: int) -> pl.DataFrame:
     """Leave (1%), fraud (0.02%) and, for 0.03%, a resignation whose handover is not complete (pay
     withheld). No terminations: every manager stays on the roster."""
     key = pl.col("i") * _KEY + j
@@ -410,54 +365,39 @@ def _events(rng: _Rng, mgr: pl.DataFrame, month: str, j: int) -> pl.DataFrame:
     note = pl.when(pl.col("ev") == "休假").then(pl.lit("年休假5天")).otherwise(pl.lit("虚报存款日均余额,经稽核查实"))
     ref = pl.when(pl.col("ev") == "休假").then(pl.lit(None, pl.String)).otherwise(
         pl.format("JH{}-{}", pl.lit(month.replace("-", "")), pl.col("i").cast(pl.String)))
-    rows = one.select(pl.col("manager_id").alias("工号"), pl.col("ev").alias("事件"), pl.col("date").alias("日期"),
-                      note.alias("说明"), ref.alias("审批号"))
+    rows = one.select("manager_id", pl.col("ev").alias("event"), "date", note.alias("note"),
+                      ref.alias("approval_ref"))
     res = mgr.filter(rng.uniform(key, "rcc.resign") < 0.0003).select("manager_id")
-    extra = [res.select(pl.col("manager_id").alias("工号"), pl.lit(name).alias("事件"),
-                        pl.lit(f"{month}-{d:02d}").alias("日期"), pl.lit(note_).alias("说明"),
-                        pl.lit(None, pl.String).alias("审批号"))
+    extra = [res.select("manager_id", pl.lit(name).alias("event"), pl.lit(f"{month}-{d:02d}").alias("date"),
+                        pl.lit(note_).alias("note"), pl.lit(None, pl.String).alias("approval_ref"))
              for name, d, note_ in (("辞职申请", 8, "本人申请辞职"), ("交接未完成", 26, "管户贷款档案未移交"))]
-    return pl.concat([rows, *extra]).sort("工号", "日期", maintain_order=True)
+    return headed(EVENTS_FILE, pl.concat([rows, *extra]).sort("manager_id", "date", maintain_order=True))
 
 
 # ------------------------------------------------------------------------------------ writers
 
-def _as_text(df: pl.DataFrame) -> pl.DataFrame:
-    """Money (Int64 fen) → '1234.56' (exact integer formatting); dates → ISO text."""
-    return scale_as_text(df, _MONEY, _yuan)
-
-
-def _as_parquet(df: pl.DataFrame) -> pl.DataFrame:
-    """Money as Decimal(18, 2) (a database export; parsed from the exact text), scores as
-    Decimal(5, 1), dates as Date."""
-    return df.with_columns(
-        [_yuan(pl.col(c)).cast(pl.Decimal(18, 2)).alias(c) for c in df.columns if c in _MONEY]
-        + [pl.col(c).cast(pl.Decimal(5, 1)).alias(c) for c in df.columns if c in _SCORES])
-
-
 def _write(df: pl.DataFrame, folder: Path, stem: str, fmt: str, sheet: str, sheet_rows: int) -> Path:
+    """Parquet: money as Decimal(18, 2) (a database export; parsed from the exact text), scores as
+    Decimal(5, 1), dates as Date; CSV: exact amounts, ISO dates; .xlsx: amounts as text cells (but
+    XLSX_NUMBERS)."""
+    path = folder / f"{stem}.{fmt}"
     if fmt == "parquet":
-        path = folder / f"{stem}.parquet"
-        _as_parquet(df).write_parquet(path, compression="zstd", statistics=False)
+        df.with_columns([_yuan(pl.col(c)).cast(pl.Decimal(18, 2)).alias(c) for c in df.columns if c in MONEY]
+                        + [pl.col(c).cast(pl.Decimal(5, 1)).alias(c) for c in df.columns if c in SCORES]
+                        ).write_parquet(path, compression="zstd", statistics=False)
     elif fmt == "csv":
-        path = folder / f"{stem}.csv"
-        _as_text(df).write_csv(path)
+        as_text(df, MONEY, _yuan).write_csv(path)
     else:
-        path = folder / f"{stem}.xlsx"
-        # scale.write_xlsx makes numbers of its own (securities) money columns only (金额 is one of
-        # them): the other rcc amounts become text cells
-        text = df.with_columns([_yuan(pl.col(c)).alias(c) for c in df.columns
-                                if c in _MONEY and c not in _XLSX_NUMBERS])
-        write_xlsx(path, sheet, text, sheet_rows=sheet_rows)
+        text = df.with_columns([_yuan(pl.col(c)).alias(c) for c in df.columns if c in MONEY - XLSX_NUMBERS])
+        write_xlsx(path, sheet, text, XLSX_NUMBERS, sheet_rows=sheet_rows)
     return path
 
 
 # ------------------------------------------------------------------------------------ entry point
 
-def generate_rcc_scale(out_dir: Path, managers: int = 20_000, loans_per_manager: int = LOANS_PER_MANAGER,
-                       months: int = 2, start: str = "2013-01", seed: int = 2013,
-                       formats: Sequence[str] = ("parquet", "csv"), *, xlsx_month: str | None = None,
-                       sheet_rows: int = EXCEL_MAX_ROWS, progress=None) -> list[Path]:
+def generate(out_dir: Path, *, managers: int = 20_000, loans_per_manager: int = LOANS_PER_MANAGER, months: int = 2,
+             start: str = "2013-01", seed: int = 2013, formats: Sequence[str] = ("parquet", "csv"),
+             xlsx_month: str | None = None, sheet_rows: int = EXCEL_MAX_ROWS, progress=None) -> list[Path]:
     """Write the tree (see the module docstring); return the files written, sorted.
 
     `formats` picks the monthly trees (parquet, csv); "xlsx" in `formats` or `xlsx_month` adds the
@@ -466,17 +406,10 @@ def generate_rcc_scale(out_dir: Path, managers: int = 20_000, loans_per_manager:
         raise ValueError("managers, loans_per_manager and months must be at least 1")
     if months > _MAX_MONTHS:
         raise ValueError(f"at most {_MAX_MONTHS} months")
-    unknown = set(formats) - set(FORMATS)
-    if unknown:
-        raise ValueError(f"unknown format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
-    names = _months(start, months)
-    if "xlsx" in formats and xlsx_month is None:
-        xlsx_month = names[0]
-    if xlsx_month is not None and xlsx_month not in names:
-        raise ValueError(f"xlsx month {xlsx_month} is not among the generated months {names[0]}..{names[-1]}")
-    monthly = [f for f in ("parquet", "csv") if f in formats]
-    rng = _Rng(random.Random(seed).getrandbits(64))
+    names = month_names(start, months)
+    monthly, xlsx_month = plan_formats(formats, names, xlsx_month)
+    rng = Rng.of(seed)
     first = _month_index(names[0])
     mgr = _managers(rng, managers, first)
     roster = _roster(mgr)
@@ -503,14 +436,11 @@ def generate_rcc_scale(out_dir: Path, managers: int = 20_000, loans_per_manager:
             if k % 3 == 2:                                   # quarter-end months
                 frames["management"] = (_management(rng, mgr, j), "管理考核")
             frames["events"] = (_events(rng, mgr, month, j), "事件")
-            frames["adjustments"] = (_adjustments(rng, mgr, month, j), "调整")
-            for fmt in fmts:
-                folder = out_dir / fmt / month
-                _clear_month(folder)
-                for stem, (df, sheet) in frames.items():
-                    if df.height == 0 and stem in ("events", "adjustments"):
-                        continue
-                    written.append(_write(df, folder, stem, fmt, sheet, sheet_rows))
+            frames["adjustments"] = (adjustments(rng, mgr, month, j), "调整")
+            written += write_month(out_dir, month, fmts, frames,
+                                   lambda df, folder, stem, fmt, sheet: _write(df, folder, stem, fmt, sheet,
+                                                                               sheet_rows),
+                                   STEMS, ("events", "adjustments"))
             del frames
         state = _next_state(rng, mo, k, j)
         del mo
