@@ -83,22 +83,21 @@ def trap_rows(df: pl.DataFrame, p: TaxParams, computed: bool) -> pl.DataFrame:
     """年终奖临界点 — one `bonus_tax_trap` exception row per manager whose bonus taxed apart lies just
     above a bracket boundary × 12 so that he nets less than at the boundary; amount = the net lost
     (fen, > 0), no pay effect, no approval."""
-    if not computed:
+    if not computed or not df.get_column("bonus_apart").any():
         return exception_rows(df, pl.lit(False), "bonus_tax_trap", pl.lit(""))
     c = pl.col
     t = p.monthly
     d = trap(df, p)
-    prev_rate = brackets.pick(c("bonus_bracket"), [None] + list(t.rates[:-1]))
-    texts = {r: rate_text(r) for r in t.rates}
-    def rtext(e: pl.Expr) -> pl.Expr:
-        return e.replace_strict(list(texts), list(texts.values()), return_dtype=pl.String)
+    def rtext(rates: list[int | None]) -> pl.Expr:
+        texts = [None if r is None else rate_text(r) for r in rates]
+        return pl.lit(pl.Series(texts, dtype=pl.String)).gather(c("bonus_bracket"))
     boundary_bonus = c("taxed_bonus") - (c("bonus_base") - c("trap_boundary"))
     y = lambda e: yuan_expr(e, grouped=False)  # noqa: E731
     desc = pl.format(
         "年终奖(单独计税){} 元超过临界点 {} 元(计税额÷12 超过 {} 元){} 元:适用税率由 {} 升至 {},年终奖个税 {} 元,"
         "比临界点多缴 {} 元,税后少得 {} 元",
         y(c("taxed_bonus")), y(boundary_bonus), y(c("trap_boundary") // 12), y(c("bonus_base") - c("trap_boundary")),
-        rtext(prev_rate), rtext(c("bonus_rate")), y(c("bonus_tax")), y(c("bonus_tax") - c("trap_boundary_tax")),
+        rtext([None, *t.rates[:-1]]), rtext(list(t.rates)), y(c("bonus_tax")), y(c("bonus_tax") - c("trap_boundary_tax")),
         y(c("trap_lost")))
     return exception_rows(d, c("bonus_apart") & (c("trap_lost") > 0).fill_null(False), "bonus_tax_trap", desc,
                           c("trap_lost"))

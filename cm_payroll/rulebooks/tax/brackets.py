@@ -30,7 +30,7 @@ def index(base: pl.Expr, table: Table, scale: int = 1) -> pl.Expr:
 
 def pick(idx: pl.Expr, values: Sequence[int | None]) -> pl.Expr:
     """values[idx] as Int64 (a None value, the top bracket's bound, gives null)."""
-    return idx.replace_strict(list(range(len(values))), list(values), return_dtype=pl.Int64)
+    return pl.lit(pl.Series(list(values), dtype=pl.Int64)).gather(idx)
 
 
 def upper_bound(idx: pl.Expr, table: Table) -> pl.Expr:
