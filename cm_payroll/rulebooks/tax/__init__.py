@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from cm_payroll.context import EXCEPTION_SCHEMA
+from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks.common import concat_exceptions, warning_rows, warnings_frame
 from cm_payroll.rulebooks.tax import bonus, cumulative, deductions, monthly, net, state, taxed
 from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS
@@ -89,7 +90,7 @@ class TaxResult:
 def _warnings(df: pl.DataFrame, p: TaxParams, computed: bool) -> pl.DataFrame:
     c = pl.col
     y = lambda e: yuan_expr(e, grouped=False)  # noqa: E731
-    month = f"{p.receipt_month // 12:04d}-{p.receipt_month % 12 + 1:02d}"
+    month = fmt_month(p.receipt_month)
     parts = [deductions.missing_rows(df, computed), net.carried_rows(df)]
     if computed and p.regime != "cumulative":
         parts.append(df.filter(c("special_additional") > 0).select(
@@ -99,8 +100,8 @@ def _warnings(df: pl.DataFrame, p: TaxParams, computed: bool) -> pl.DataFrame:
     if p.full_year == 0 or p.regime != "cumulative":
         parts.append(df.filter(c("full_year_flag").fill_null(False)).select(
             "manager_id", pl.lit(f"full_year_not_in_force:全年6万减除为“是”,但 {month} 发放的工资不适用"
-                                 f"(国家税务总局公告2020年第19号自2020年7月起施行,且仅适用于累计预扣法),"
-                                 f"按每月 {p.basic // 100} 元减除").alias("message")))
+                                 f"国家税务总局公告2020年第19号(该月尚未施行或按月计税),"
+                                 f"减除费用按每月 {p.basic // 100} 元计").alias("message")))
     parts.append(df.filter(c("bonus_second")).select(
         "manager_id", pl.format("bonus_second_time:全年一次性奖金单独计税每年只允许采用一次(国税发〔2005〕9号),"
                                 "{} 年已采用;本月年终奖 {} 元并入工资薪金计税", pl.lit(str(p.year)),
