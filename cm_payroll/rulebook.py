@@ -18,6 +18,9 @@ from cm_payroll.errors import UsageError
 from cm_payroll.months import MonthFormatError, fmt_month, parse_month
 
 BUILTIN = ("securities", "rcc")
+# Rulebooks applied after a pay rulebook's gross (SPEC 9: `tax`); loadable by id or from a branch's file,
+# never a month's `--rules` (they have no rulebook module of their own).
+ADDITIONAL = ("tax",)
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,8 @@ def builtin_path(name: str) -> Path:
 
 
 def load_rulebook(spec: str) -> Rulebook:
-    """`spec` is a built-in name (securities, rcc) or a path to a branch's own TOML file."""
-    if spec in BUILTIN:
+    """`spec` is a built-in name (securities, rcc; tax, SPEC 9) or a path to a branch's own TOML file."""
+    if spec in BUILTIN + ADDITIONAL:
         path = builtin_path(spec)
         source = f"builtin:{spec}"
     else:
@@ -146,8 +149,9 @@ def _build(doc: dict, source: str, sha: str) -> Rulebook:
     problems: list[str] = []
     head = doc.get("rulebook", {})
     rb_id = head.get("id")
-    if rb_id not in BUILTIN:
-        raise UsageError(f"rulebook {source}: [rulebook] id must be one of {', '.join(BUILTIN)}, got {rb_id!r}")
+    if rb_id not in BUILTIN + ADDITIONAL:
+        raise UsageError(f"rulebook {source}: [rulebook] id must be one of {', '.join(BUILTIN + ADDITIONAL)}, "
+                         f"got {rb_id!r}")
     params: dict[str, Parameter] = {}
     for name, p in doc.get("parameters", {}).items():
         vals = []
