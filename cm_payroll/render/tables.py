@@ -413,10 +413,17 @@ def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
 def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
                       types: Sequence[tuple[str, str, str]], sheet: str = "例外事项",
                       type_key: str = "type", approval_key: str = "approval_zh",
-                      amount_key: str = "amount") -> bytes:
-    """The exceptions report: rows grouped by type (the frame comes sorted by type), and a second
-    sheet 汇总 counting every type of the rulebook [(code, label, article)], zero counts included, with
-    COUNTIF/SUMIF formulas over the first sheet (cached values written) and a link to each group."""
+                      amount_key: str = "amount", hidden_headers: Sequence[str] = ("类型代码",),
+                      meanings: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """The exceptions report: rows grouped by type (the frame comes sorted by type), 说明 wrapped with
+    row heights, the columns named in `hidden_headers` (the English 类型代码, kept last for programs)
+    hidden; and a second sheet 汇总 counting every type of the rulebook [(code, label, article)], zero
+    counts included, with COUNTIF/SUMIF formulas over the first sheet (cached values written) and a
+    link to each group. The 金额影响 of a type is summed in one of two columns by what it means
+    (`meanings`, default AMOUNT_MEANING): 影响当月应发 (a forfeiture, a correction…) or 备查金额 (a
+    deficit carried into next year, a withheld gross…), each type saying what its amount is; the 合计
+    row adds each column on its own, so a carried deficit is never added to the forfeitures."""
+    meanings = AMOUNT_MEANING if meanings is None else meanings
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
@@ -424,7 +431,10 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     wrap = [k for k, h, _ in columns if h == "说明"]
     after = _write_table(wb, ws, fmts, frame, columns, False, wrap_keys=wrap,
                          freeze_cols=_id_columns(columns), max_width=60)
-    _footer(ws, fmts, after + 1, None, True)
+    for j, (_, h, _) in enumerate(columns):
+        if h in hidden_headers:
+            ws.set_column(j, j, ws.widths[j], None, {"hidden": True})
+    _footer(ws, fmts, after + 1, None, True, step=2)
     _print_setup(ws, title)
 
     keys = [k for k, _, _ in columns]
@@ -440,7 +450,7 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
         return f"{src}!${col}$2:${col}${max(n, 1) + 1}"
 
     cs = wb.add_worksheet("汇总")
-    heads = ["类型", "类型代码", "条款", "件数", "需审批", "金额影响合计", "明细"]
+    heads = ["类型", "类型代码", "条款", "件数", "需审批", "影响当月应发合计", "备查金额合计", "金额含义", "明细"]
     for j, h in enumerate(heads):
         cs.write_string(0, j, h, fmts["head"])
     amounts = frame.group_by(type_key).agg(pl.col(amount_key).fill_null(0).sum()) if amount_key in keys \
@@ -454,7 +464,9 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     known = [t[0] for t in types]
     all_types = list(types) + [(c, c, "") for c in sorted(set(codes) - set(known))]
     r = 0
+    sums = {"pay": 0, "memo": 0}
     for r, (code, label, article) in enumerate(all_types, start=1):
+        kind, meaning = meanings.get(code, ("memo", "见说明(未计入影响当月应发)"))
         cs.write_string(r, 0, label, fmts["text"])
         cs.write_string(r, 1, code, fmts["text"])
         text(cs, r, 2, article, fmts["text"])
@@ -466,32 +478,43 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
                              fmts["int"], approvals.get(code, 0))
         else:
             cs.write_blank(r, 4, None, fmts["int"])
-        if amount_key in keys:
-            cs.write_formula(r, 5, f"=SUMIF({rng(type_key)},{code_ref},{rng(amount_key)})", fmts["money"],
-                             number(Decimal(amount_of.get(code, 0) or 0) / 100))
-        else:
-            cs.write_blank(r, 5, None, fmts["money"])
+        value = amount_of.get(code, 0) or 0
+        # a type whose rows carry amounts, or one known to carry them: its amount column is filled
+        has_amount = amount_key in keys and (code in meanings or (code in count_of and frame.filter(
+            pl.col(type_key) == code).get_column(amount_key).is_not_null().any()))
+        for c, k in ((5, "pay"), (6, "memo")):
+            if has_amount and k == kind:
+                cs.write_formula(r, c, f"=SUMIF({rng(type_key)},{code_ref},{rng(amount_key)})", fmts["money"],
+                                 number(Decimal(value) / 100))
+            else:
+                cs.write_blank(r, c, None, fmts["money"])
+        sums[kind] += value
+        text(cs, r, 7, meaning if has_amount else "", fmts["text"])
         if code in first_row:
-            cs.write_url(r, 6, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
+            cs.write_url(r, 8, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
                          string=f"第 {first_row[code] + 1} 行起", tip=f"{label}:{count_of[code]} 件")
         else:
-            cs.write_blank(r, 6, None, fmts["text"])
+            cs.write_blank(r, 8, None, fmts["text"])
     t = r + 1
     cs.write_string(t, 0, "合计", fmts["total_text"])
     cs.write_blank(t, 1, None, fmts["total_text"])
     cs.write_blank(t, 2, None, fmts["total_text"])
     cs.write_formula(t, 3, f"=SUM(D2:D{t})", fmts["total_int"], n)
     cs.write_formula(t, 4, f"=SUM(E2:E{t})", fmts["total_int"], sum(approvals.values()))
-    cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"],
-                     number(Decimal(sum(v or 0 for v in amount_of.values())) / 100))
-    cs.write_blank(t, 6, None, fmts["total_text"])
+    cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"], number(Decimal(sums["pay"]) / 100))
+    cs.write_formula(t, 6, f"=SUM(G2:G{t})", fmts["total_money"], number(Decimal(sums["memo"]) / 100))
+    cs.write_string(t, 7, "两列分别相加,备查金额不计入影响当月应发", fmts["total_text"])
+    cs.write_blank(t, 8, None, fmts["total_text"])
     cs.set_column(0, 0, col_width([t[1] for t in all_types] + ["类型"], minimum=10))
     cs.set_column(1, 1, col_width([t[0] for t in all_types], minimum=10))
     cs.set_column(2, 2, col_width([t[2] for t in all_types], minimum=10))
     cs.set_column(3, 4, 9)
-    cs.set_column(5, 5, 16)
-    cs.set_column(6, 6, 12)
-    cs.set_row(0, 22)
+    cs.set_column(5, 6, 16)
+    cs.set_column(7, 7, col_width([m for _, m in meanings.values()] + ["两列分别相加,备查金额不计入影响当月应发"],
+                                  minimum=10, maximum=44))
+    cs.set_column(8, 8, 12)
+    cs.set_default_row(ROW_HEIGHT)
+    cs.set_row(0, HEADER_HEIGHT)
     cs.freeze_panes(1, 0)
     cs.autofilter(0, 0, t - 1, len(heads) - 1)
     _print_setup(cs, f"{title} 汇总")
