@@ -195,9 +195,11 @@ def _sign_off(ws, fmts: dict, row: int, step: int = 3, start: int = 0) -> None:
 
 @paused_gc()
 def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
-                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None) -> bytes:
-    """A one-sheet table (header row 1 as SPEC 5 says), a totals row with formulas and cached values,
-    frozen header, autofilter, A4 landscape, the sign-off block below."""
+                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None,
+                   more: Sequence[tuple[str, pl.DataFrame, list[tuple[str, str, str]]]] = ()) -> bytes:
+    """A table (header row 1 as SPEC 5 says), a totals row with formulas and cached values, frozen
+    header, autofilter, A4 landscape, the sign-off block below; `more` tables [(sheet, frame,
+    columns)] on further sheets the same way (totals, no sign-off)."""
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
@@ -205,6 +207,11 @@ def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tu
     after = _write_table(wb, ws, fmts, frame, columns, totals, freeze_cols=_id_columns(columns))
     _footer(ws, fmts, after + 1, notes, sign_off)
     _print_setup(ws, title)
+    for name, f, cols in more:
+        extra = wb.add_worksheet(name)
+        _write_table(wb, extra, fmts, f, cols, totals)
+        _print_setup(extra, f"{title} {name}")
+    ws.activate()
     wb.close()
     return buf.getvalue()
 
