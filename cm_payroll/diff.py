@@ -2,12 +2,17 @@
 
 Tables with a 工号 header (payroll summaries, exceptions reports) are matched by 工号, not by position
 (a 工号 that occurs several times, as in an exceptions report, is matched by 工号 + 类型代码 + its
-occurrence); columns are matched by header. Slips are matched by the label in their first column.
+occurrence); columns are matched by header. Slips are matched by their labels: a fact or
+year-to-date figure by the label cell to its left (they stand two pairs to a row: A|B, C|D), a
+component line by its 项目 with its columns named 金额(元), 条款, 计算依据; a figure shown as text
+("9,000.00", "25%") compares as the number it shows, so an older slip written as text and a newer
+one written as numbers differ only where the amounts do.
 Anything else is compared cell by cell. Money differences within `--tolerance` count as equal.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -19,6 +24,9 @@ from cm_payroll.errors import UsageError
 
 KEY_HEADER = "工号"
 TOTAL_MARKERS = {"合计", "总计"}
+# sheets computed from another sheet of the same workbook (formulas): their differences are those of
+# the sheet they sum, so they are not compared again (按营业部汇总: SUMIF over 工资汇总)
+DERIVED_SHEETS = {"按营业部汇总"}
 
 
 @dataclass
@@ -117,24 +125,67 @@ def _keyed(rows: list[tuple]) -> tuple[list[str], dict[str, dict[str, object]]] 
     return headers, table
 
 
-def _labelled(rows: list[tuple]) -> dict[str, dict[str, object]] | None:
-    """A slip: the first column's labels as keys (label → the rest of its row)."""
-    if not any(r and r[0] == "项目" for r in rows):
+_NUMBER_TEXT = re.compile(r"^-?[0-9][0-9,]*(\.[0-9]+)?%?$")
+
+
+def _text_number(v) -> Decimal | None:
+    """The number a slip's text cell shows when it shows nothing else: 9,000.00, -1,780.00, 1,200, 25%."""
+    if not isinstance(v, str):
         return None
+    t = v.strip().replace("\u2212", "-")
+    if not _NUMBER_TEXT.match(t):
+        return None
+    pct = t.endswith("%")
+    d = Decimal(t.rstrip("%").replace(",", ""))
+    return d / 100 if pct else d
+
+
+def _labelled(rows: list[tuple]) -> dict[str, dict[str, object]] | None:
+    """A slip: label → its value(s). Above the 项目 header and after 本年累计, (label, value) pairs two
+    to a row; under 项目, one line per row (金额(元), 条款, 计算依据 by the header's names); a row of
+    one text (the title, a note) under its own text's kind."""
+    head = next((i for i, r in enumerate(rows) if r and r[0] == "项目"), None)
+    if head is None:
+        return None
+    names = [str(c) if c is not None else f"col{j + 1}" for j, c in enumerate(rows[head])][1:]
     out: dict[str, dict[str, object]] = {}
     seen: Counter = Counter()
-    for i, r in enumerate(rows):
-        if not r or r[0] is None:
-            continue
-        label = str(r[0])
+
+    def put(label, values: dict[str, object]) -> None:
+        label = str(label)
         seen[label] += 1
-        key = label if seen[label] == 1 else f"{label}#{seen[label]}"
-        out[key] = {f"col{j + 1}": v for j, v in enumerate(r[1:])}
+        out[label if seen[label] == 1 else f"{label}#{seen[label]}"] = values
+
+    lines = False
+    for i, r in enumerate(rows):
+        cells = list(r or ())
+        if i == head:
+            lines = True
+            continue
+        if not any(c is not None and c != "" for c in cells):
+            lines = False                        # a blank row ends the component lines
+            continue
+        if lines:
+            put(cells[0], {names[j - 1] if j - 1 < len(names) else f"col{j + 1}": cells[j]
+                           for j in range(1, len(cells))})
+            continue
+        filled = [j for j, c in enumerate(cells) if c is not None and c != ""]
+        if i == 0 or filled == [0]:
+            put("标题" if i == 0 else "说明", {"值": cells[0]})
+            continue
+        for j in range(0, len(cells), 2):
+            if cells[j] is None or cells[j] == "":
+                continue
+            put(cells[j], {"值": cells[j + 1] if j + 1 < len(cells) else None})
     return out
 
 
-def _compare_values(res: DiffResult, sheet: str, key: str, col: str, old, new, tol: Decimal) -> None:
+def _compare_values(res: DiffResult, sheet: str, key: str, col: str, old, new, tol: Decimal,
+                    text_numbers: bool = False) -> None:
     a, b = _num(old), _num(new)
+    if text_numbers:
+        a = a if a is not None else _text_number(old)
+        b = b if b is not None else _text_number(new)
     if a is not None and b is not None:
         d = b - a
         if abs(d) > tol:
@@ -150,7 +201,7 @@ def diff_workbooks(a: Path, b: Path, tolerance: Decimal = Decimal(0)) -> DiffRes
     res.sheets_removed = [s for s in wa if s not in wb]
     res.sheets_added = [s for s in wb if s not in wa]
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for sheet in [s for s in wa if s in wb]:
+    for sheet in [s for s in wa if s in wb and s not in DERIVED_SHEETS]:
         ra, rb = wa[sheet], wb[sheet]
         la, lb = _labelled(ra), _labelled(rb)
         if la is not None and lb is not None:
@@ -158,8 +209,8 @@ def diff_workbooks(a: Path, b: Path, tolerance: Decimal = Decimal(0)) -> DiffRes
                 if key not in lb:
                     res.removed.append((sheet, key))
                     continue
-                for c in sorted(set(la[key]) | set(lb[key])):
-                    _compare_values(res, sheet, key, c, la[key].get(c), lb[key].get(c), tolerance)
+                for c in list(dict.fromkeys([*la[key], *lb[key]])):
+                    _compare_values(res, sheet, key, c, la[key].get(c), lb[key].get(c), tolerance, True)
             res.added += [(sheet, k) for k in lb if k not in la]
             continue
         ka, kb = _keyed(ra), _keyed(rb)

@@ -2,8 +2,10 @@
 
 `cm-payroll month M --rules my_branch.toml --what-if DIR` recomputes the closed months of M's year up
 to M under the other rulebook, from the official state before them, and writes into DIR a comparison
-workbook against the official run (per manager old/new gross and each component's change, the branch
-totals, and the parameters that differ). The ledger and the official outputs are only read.
+workbook against the official run (per manager old/new gross and each component's change in M, the
+parameters that differ, the months recomputed; a sheet 按月差额 with the difference of every
+recomputed month and their total) and the same in JSON. The ledger and the official outputs are only
+read.
 """
 
 from __future__ import annotations
@@ -69,18 +71,39 @@ def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Pat
     official_params = {p["name"]: p for p in json.loads(official_run.read_text("utf-8")).get("parameters", [])} \
         if official_run.exists() else {}
     changed = [p for p in rb.used(m) if official_params.get(p["name"], {}).get("value") != p["value"]]
+    per_month = []
+    for k, cm in zip(months, computed):
+        name_k = fmt_month(k)
+        old_k, new_k = led.read(name_k, "pay"), cm.result.pay
+        row = {"month": name_k}
+        for key in keys:
+            a = int(old_k.get_column(key).sum() or 0) if key in old_k.columns else 0
+            b = int(new_k.get_column(key).sum() or 0) if key in new_k.columns else 0
+            row[f"old_{key}"], row[f"new_{key}"], row[f"d_{key}"] = a, b, b - a
+        per_month.append(row)
+    month_frame = pl.DataFrame(per_month, schema={"month": pl.String, **{
+        f"{p}_{key}": pl.Int64 for key in keys for p in ("old", "new", "d")}})
+    month_columns = [("month", "月份", "text"), ("old_gross_pay", "原应发合计", "money"),
+                     ("new_gross_pay", "新应发合计", "money"), ("d_gross_pay", "应发合计差额", "money")]
+    month_columns += [(f"d_{k}", f"{labels[k]}差额", "money") for k in keys if k != "gross_pay"]
+    recomputed = [fmt_month(k) for k in months]
     notes = [f"方案:{rb.source}(sha256 {rb.sha256[:12]}) 对比 正式结果 {month} v{led.months[month].version}"]
+    notes.append(f"重算月份:{'、'.join(recomputed)}(共 {len(recomputed)} 个月;每月差额见“按月差额”)")
     notes += [f"参数 {p['name']}({p['article']}):{json.dumps(official_params.get(p['name'], {}).get('value'), ensure_ascii=False)}"
               f" → {json.dumps(p['value'], ensure_ascii=False)}" for p in changed]
     dest.mkdir(parents=True, exist_ok=True)
     book = table_workbook(f"{rb.title} {month} 方案对比(what-if)", "方案对比", j, columns, totals=True,
-                          sign_off=False, notes=notes)
+                          sign_off=False, notes=notes, more=[("按月差额", month_frame, month_columns)])
     path = dest / f"whatif_{month}.xlsx"
     write_atomic(path, book)
     totals = {k: int(j.get_column(f"d_{k}").sum() or 0) for k in keys}
     summary = {"month": month, "rulebook": rb.source, "official_version": led.months[month].version,
-               "months_recomputed": [fmt_month(k) for k in months], "workbook": str(path),
+               "months_recomputed": recomputed, "workbook": str(path),
                "managers": j.height, "changed_parameters": [p["name"] for p in changed],
-               "total_differences_fen": totals}
+               "total_differences_fen": totals,
+               "per_month": [{"month": r["month"], "old_gross_pay_fen": r["old_gross_pay"],
+                              "new_gross_pay_fen": r["new_gross_pay"],
+                              "differences_fen": {k: r[f"d_{k}"] for k in keys}} for r in per_month],
+               "months_total_differences_fen": {k: sum(r[f"d_{k}"] for r in per_month) for k in keys}}
     write_atomic(dest / f"whatif_{month}.json", dumps(summary))
     return summary

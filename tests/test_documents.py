@@ -294,7 +294,7 @@ def sample_month(tmp_path_factory, sample_slips) -> Path:
 
 def test_summary_workbook_layout(sample_month: Path) -> None:
     wb = openpyxl.load_workbook(sample_month / "payroll_2013-12.xlsx")
-    assert wb.sheetnames == ["工资汇总", "图表", "图表数据"]
+    assert wb.sheetnames == ["工资汇总", "按营业部汇总", "图表", "图表数据"]
     ws = wb["工资汇总"]
     header = [c.value for c in ws[1]]
     assert header[:2] == ["工号", "姓名"] and "应发合计" in header

@@ -157,6 +157,19 @@ def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     row = next(r for r in wb.iter_rows(min_row=2, values_only=True) if r[0] == "A2")
     assert Decimal(repr(row[4])) == Decimal("207.4")
     assert doc["total_differences_fen"]["gross_pay"] != 0
+    # every recomputed month's difference, and their total (worked from the per-month rows)
+    assert [m["month"] for m in doc["per_month"]] == ["2013-01", "2013-02"]
+    for m in doc["per_month"]:
+        assert m["differences_fen"]["gross_pay"] == m["new_gross_pay_fen"] - m["old_gross_pay_fen"]
+    assert doc["per_month"][-1]["differences_fen"] == doc["total_differences_fen"]
+    assert doc["months_total_differences_fen"]["gross_pay"] == sum(
+        m["differences_fen"]["gross_pay"] for m in doc["per_month"])
+    book = openpyxl.load_workbook(tmp_path / "wi" / "whatif_2013-02.xlsx", data_only=True)
+    months = list(book["按月差额"].iter_rows(values_only=True))
+    assert months[0][:4] == ("月份", "原应发合计", "新应发合计", "应发合计差额")
+    assert [r[0] for r in months[1:3]] == ["2013-01", "2013-02"] and months[3][0] == "合计"
+    assert round(months[3][3], 2) == round(doc["months_total_differences_fen"]["gross_pay"] / 100, 2)
+    assert any("重算月份:2013-01、2013-02" in str(c) for r in wb.iter_rows(values_only=True) for c in r)
 
 
 def test_what_if_refuses_a_folder_inside_the_output_root(tmp_path: Path) -> None:

@@ -9,13 +9,24 @@ A branch can so replace `slip.html.j2` or only `slip.css` without touching code.
 
 PDF is rendered by WeasyPrint with Noto Sans CJK (Debian's fonts-noto-cjk). Both formats are
 byte-for-byte deterministic: no dates but the fixed one in the document's metadata, no random ids
-(the PDF /ID is WeasyPrint's/pydyf's md5 of the content).
+(the PDF /ID is an md5 of the content).
+
+PDFs in batches (PDF time per slip): each slip's HTML is laid out as its own WeasyPrint document, as
+before, but the pages of PDF_BATCH consecutive slips (in 工号 order, cut the same way whatever the
+number of workers) are written as one PDF and then split into one file per slip with pypdf. What a
+PDF costs besides layout — subsetting the CJK font (WeasyPrint keeps glyph ids, so every subset is a
+pass over the font's 65,000 glyphs), drawing the font programs, compressing them — is so paid once
+per batch instead of once per slip. A slip's file therefore embeds the font subset of its batch: the
+glyphs of the characters its batch uses (its own among them); its text, ToUnicode map included, is
+its own (see `_trim_to_unicode`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -36,6 +47,7 @@ from cm_payroll.render.xlsx import FIXED_TIME
 SLIP_TEMPLATE = "slip.html.j2"
 FORMATS = ("xlsx", "html", "pdf")
 PDF_POOL_MIN_SLIPS = 24
+PDF_BATCH = 16                  # slips whose pages are written as one PDF, then split (module note)
 FIXED_DATE = FIXED_TIME.replace(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
@@ -82,6 +94,19 @@ def money(fen: int | None) -> str:
     return units.yuan(fen)
 
 
+_NEGATIVE = re.compile(r"^\s*[-\u2212]\s*[0-9]")
+
+
+def is_negative(value) -> bool:
+    """The template test `negative`: an amount (fen) below zero, or a display value such as
+    "-1,234.56" or "−1,780.00(…)" that starts with a minus sign and a digit (shown in red)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value < 0
+    return bool(_NEGATIVE.match(str(value)))
+
+
 def month_label(month: str) -> str:
     y, m = month.split("-")
     return f"{int(y)}年{int(m)}月"
@@ -105,6 +130,7 @@ class SlipDocuments:
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
             trim_blocks=False, lstrip_blocks=False)
         self.env.filters["money"] = money
+        self.env.tests["negative"] = is_negative
         try:
             self.template = self.env.get_template(SLIP_TEMPLATE)
         except jinja2.TemplateError as exc:
@@ -123,13 +149,25 @@ class SlipDocuments:
             raise UsageError(f"slip template {self.template.filename}: {exc}") from exc
 
     def pdf(self, html: str) -> bytes:
-        return _render_pdf(html, self._pdf_base)
+        """One slip's PDF on its own (a batch of one)."""
+        return _render_pdfs([html], self._pdf_base)[0]
 
-    def pdfs(self, htmls: list[str]) -> Iterator[bytes]:
-        """The PDFs of many slips, in order; in worker processes when there are many."""
-        workers = pdf_workers(len(htmls))
-        chunk = max(1, min(8, len(htmls) // (4 * max(workers, 1))))
-        yield from ordered_map(_pdf_job, [(h, self._pdf_base) for h in htmls], workers, chunksize=chunk)
+    def pdfs(self, htmls: list[str], keys: list[str] | None = None) -> Iterator[bytes]:
+        """The PDFs of many slips, in the order given; in worker processes when there are many.
+        Batches of PDF_BATCH are cut over the slips sorted by `keys` (the 工号; default: the order
+        given), so a slip's bytes depend on its 工号 neighbours, never on the number of workers."""
+        n = len(htmls)
+        order = sorted(range(n), key=lambda i: keys[i]) if keys is not None else list(range(n))
+        batches = [order[i:i + PDF_BATCH] for i in range(0, n, PDF_BATCH)]
+        workers = pdf_workers(n)
+        jobs = [([htmls[i] for i in b], self._pdf_base) for b in batches]
+        ready: dict[int, bytes] = {}
+        results = zip(batches, ordered_map(_pdf_job, jobs, workers))
+        for i in range(n):
+            while i not in ready:
+                batch, datas = next(results)
+                ready.update(zip(batch, datas))
+            yield ready.pop(i)
 
 
 Progress = Callable[[str, str, int, int], None]      # (stage, month, done, total)
@@ -225,7 +263,7 @@ def write_slips(slips: Iterable[Slip], month: str, put: Callable[[str, bytes], N
         docs = SlipDocuments(month, rulebook_title=rulebook_title, search_path=list(options.search_path))
         htmls = [docs.html(s) for s in slips]
         if "pdf" in options.formats:
-            pdfs = docs.pdfs(htmls)
+            pdfs = docs.pdfs(htmls, [s.manager_id for s in slips])
     prot = options.protection
     passwords = []
     for i, (slip, stem) in enumerate(zip(slips, stems)):
@@ -254,23 +292,120 @@ def pdf_workers(n_slips: int) -> int:
     return workers_for(n_slips, PDF_POOL_MIN_SLIPS, "CM_PAYROLL_PDF_WORKERS")
 
 
-def _pdf_job(job: tuple[str, str]) -> bytes:
-    """In a worker of the render pool (or in the parent): one page's PDF."""
-    html, base_url = job
-    return _render_pdf(html, base_url)
+def _pdf_job(job: tuple[list[str], str]) -> list[bytes]:
+    """In a worker of the render pool (or in the parent): the PDFs of one batch of slips."""
+    htmls, base_url = job
+    return _render_pdfs(htmls, base_url)
 
 
 _FONT_CONFIG = None
 
 
-def _render_pdf(html: str, base_url: str) -> bytes:
+def _render_pdfs(htmls: list[str], base_url: str) -> list[bytes]:
+    """Every slip laid out as its own document; their pages written as one PDF; that PDF split into
+    one file per slip (its pages, its own metadata). See the module note."""
     global _FONT_CONFIG
     weasyprint = _weasyprint()
     if _FONT_CONFIG is None:
         from weasyprint.text.fonts import FontConfiguration
         _FONT_CONFIG = FontConfiguration()
-    doc = weasyprint.HTML(string=html, base_url=base_url).render(font_config=_FONT_CONFIG)
-    return doc.write_pdf()
+    docs = [weasyprint.HTML(string=h, base_url=base_url).render(font_config=_FONT_CONFIG) for h in htmls]
+    pages = [p for d in docs for p in d.pages]
+    combined = docs[0].copy(pages).write_pdf()
+    return _split(combined, docs, htmls, weasyprint.__version__)
+
+
+def _split(combined: bytes, docs, htmls: list[str], version: str) -> list[bytes]:
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, ByteStringObject
+
+    reader = PdfReader(io.BytesIO(combined))
+    out, first = [], 0
+    for d, html in zip(docs, htmls):
+        writer = PdfWriter()
+        for k in range(first, first + len(d.pages)):
+            writer.add_page(reader.pages[k])
+        first += len(d.pages)
+        meta = d.metadata
+        date = _pdf_date(meta.created or FIXED_DATE)
+        info = {"/Producer": f"WeasyPrint {version}", "/CreationDate": date,
+                "/ModDate": _pdf_date(meta.modified or FIXED_DATE)}
+        if meta.title:
+            info["/Title"] = meta.title
+        if meta.authors:
+            info["/Author"] = ", ".join(meta.authors)
+        if meta.generator:
+            info["/Creator"] = meta.generator
+        writer.add_metadata(info)
+        _trim_to_unicode(writer)
+        # the file identifier: the md5 of the slip's page and the renderer (pypdf would write none)
+        ident = ByteStringObject(_md5(f"{version}\n{html}".encode("utf-8")))
+        writer._ID = ArrayObject([ident, ident])
+        buf = io.BytesIO()
+        writer.write(buf)
+        out.append(buf.getvalue())
+    return out
+
+
+_SHOW = re.compile(rb"/([^\s/\[\]<>()]+)\s+[-0-9.]+\s+Tf|<([0-9a-fA-F]*)>")
+_BFCHAR = re.compile(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]*)>")
+
+
+def _trim_to_unicode(writer) -> None:
+    """Each font's ToUnicode map down to the glyphs the slip's own pages show, so that a slip's text
+    layer (what copy, search and pdftotext read) holds nothing of the other slips of its batch.
+    WeasyPrint writes text as 2-byte glyph ids in hex strings after `/<font> <size> Tf`."""
+    from pypdf.generic import NameObject
+    used: dict[str, set[bytes]] = {}
+    fonts: dict[str, object] = {}
+    for page in writer.pages:
+        res = page.get("/Resources")
+        res = res.get_object() if res is not None else {}
+        font_dict = res.get("/Font")
+        if font_dict is None:
+            continue
+        font_dict = font_dict.get_object()
+        for name, ref in font_dict.items():
+            fonts[name[1:]] = ref.get_object()
+        contents = page.get_contents()
+        data = contents.get_data() if contents is not None else b""
+        current = None
+        for m in _SHOW.finditer(data):
+            if m.group(1) is not None:
+                current = m.group(1).decode("latin-1")
+                used.setdefault(current, set())
+            elif current is not None:
+                h = m.group(2).lower()
+                used[current].update(h[i:i + 4] for i in range(0, len(h) - 3, 4))
+    for name, font in fonts.items():
+        cmap_ref = font.get("/ToUnicode")
+        if cmap_ref is None:
+            continue
+        cmap = cmap_ref.get_object()
+        keep = used.get(name, set())
+        body = cmap.get_data()
+        pairs = [(g.lower(), u) for g, u in _BFCHAR.findall(body) if g.lower() in keep]
+        head = body[:body.find(b"endcodespacerange") + len(b"endcodespacerange")]
+        chunks = [head]
+        for i in range(0, len(pairs), 100):
+            part = pairs[i:i + 100]
+            chunks.append(b"%d beginbfchar" % len(part))
+            chunks.extend(b"<%s> <%s>" % (g, u) for g, u in part)
+            chunks.append(b"endbfchar")
+        chunks.append(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend")
+        cmap.set_data(b"\n".join(chunks))
+        font[NameObject("/ToUnicode")] = cmap_ref
+
+
+def _md5(data: bytes) -> bytes:
+    import hashlib
+    return hashlib.md5(data, usedforsecurity=False).digest()
+
+
+def _pdf_date(iso: str) -> str:
+    """2000-01-01T00:00:00Z → D:20000101000000Z (the PDF date WeasyPrint writes)."""
+    digits = re.sub(r"[^0-9]", "", iso)[:14].ljust(14, "0")
+    return f"D:{digits}Z"
 
 
 @functools.cache

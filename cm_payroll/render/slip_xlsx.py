@@ -60,6 +60,7 @@ def _utf16_len(s: str) -> int:
 _XML_ESCAPES = re.compile('["&<>\n]')
 _FORMAT_NAMES = ("title", "head", "label", "cell", "money", "total", "total_l")   # slips.slip_formats
 _MAX_CHARS = 32767                                           # Excel's cell limit in UTF-16 units
+_DEFAULT_ROW_PX = 20                                          # xlsxwriter's default row height
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)                             # xlsxwriter's member timestamp
 _LETTERS = [chr(65 + i) for i in range(26)]
 
@@ -92,6 +93,7 @@ class Recorder:
         self.sst: dict[str, int] = {}
         self.count = 0
         self.merges: list[tuple[int, int, int, int]] = []
+        self.heights: dict[int, int] = {}           # row → height in pixels (set_row)
 
     def write_string(self, r: int, c: int, s: str, fmt: str | None = None) -> None:
         if len(s) > _MAX_CHARS // 2 and _utf16_len(s) > _MAX_CHARS:
@@ -118,6 +120,13 @@ class Recorder:
         if fmt is None:                       # xlsxwriter writes no cell for a blank without a format
             return
         self.table.setdefault(r, {})[c] = ("b", None, fmt)
+
+    def set_row(self, r: int, height: float | None = None, fmt=None, options=None) -> None:
+        """A row's height, as xlsxwriter's set_row stores it (pixels). Only rows that hold cells
+        (then the used range is unchanged); formats and options on rows are not reproduced."""
+        if fmt is not None or options or height is None or r not in self.table:
+            raise Unsupported("set_row beyond a height for a row with cells")
+        self.heights[r] = int(height * 4.0 / 3.0 + 0.5)
 
     def merge_range(self, r1: int, c1: int, r2: int, c2: int, data, fmt: str | None = None) -> None:
         self.merges.append((r1, c1, r2, c2))
@@ -156,11 +165,16 @@ class Recorder:
             spans[b] = (lo, hi)
         span = {b: f"{lo + 1}:{hi + 1}" for b, (lo, hi) in spans.items()}
         letters = _LETTERS
+        heights = self.heights
         out = []
         for r in sorted(self.table):
             row = self.table[r]
             n = r + 1
-            out.append(f'<row r="{n}" spans="{span[r // 16]}">')
+            px = heights.get(r, _DEFAULT_ROW_PX)
+            if px != _DEFAULT_ROW_PX:            # xlsxwriter: ht in points, customHeight
+                out.append(f'<row r="{n}" spans="{span[r // 16]}" ht="{px * 0.75:.16g}" customHeight="1">')
+            else:
+                out.append(f'<row r="{n}" spans="{span[r // 16]}">')
             for c in sorted(row):
                 kind, value, fmt = row[c]
                 s = f' s="{xf[fmt]}"' if fmt is not None else ""

@@ -19,14 +19,34 @@ import polars as pl
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
 from cm_payroll.units import RATE_SCALE, SCORE_SCALE
-from cm_payroll.render.xlsx import (INT_FMT, MONEY_FMT, RATE_FMT, SCORE_FMT, col_width, new_workbook,
-                                    number, paused_gc, text)
+from cm_payroll.render.xlsx import (CJK_FONT, INT_FMT, LINE_HEIGHT, MONEY_FMT, RATE_FMT, ROW_HEIGHT,
+                                    SCORE_FMT, col_width, lines_needed, new_workbook, number, paused_gc,
+                                    row_height, text)
 
 SIGN_OFF = ("计算", "审核", "复核", "签批")     # S-Art.32: 计算、审核、复核、签批
 
 NUMERIC = ("money", "rate", "score", "x100", "int")
 HEADER_FILL = "#DDEBF7"
 NO_LEVEL = "(不分级别)"
+BRANCH_HEADER = "营业部"
+BRANCH_SHEET = "按营业部汇总"
+HEADER_HEIGHT = ROW_HEIGHT + LINE_HEIGHT + 4      # two lines of wrapped header
+# A4 landscape, 0.4" margins: the printable width in points, for the print scale of a wide table
+A4_LANDSCAPE_WIDTH_PT = (11.69 - 0.8) * 72
+
+# What the 金额影响 of an exception means, by type code. "pay": the amount changes the month's gross
+# pay (a forfeiture, a cancelled bonus, a correction, an override); "memo": it is recorded for the
+# reader and does not change this month's pay (a deficit carried into next year, a withheld gross, a
+# liability for a loan's principal). A type not listed here counts as memo (see 说明).
+AMOUNT_MEANING = {
+    "fraud": ("pay", "取消的奖金(减少当月应发)"),
+    "compliance_forfeited": ("pay", "取消的合规奖励金"),
+    "correction": ("pay", "补发(+)/追回(−)"),
+    "override_applied": ("pay", "特殊处理后金额 − 规则计算金额"),
+    "year_end_deficit": ("memo", "结转亏空,下年度扣回;不影响当月应发"),
+    "payment_withheld": ("memo", "暂扣的应发金额(缓发,不是扣减)"),
+    "overdue_liability": ("memo", "本金赔偿责任(备查;罚款已计入当月应发)"),
+}
 
 
 def _cell_value(kind: str, v):
@@ -148,35 +168,38 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
         width = max(body_w, head_w if head_w <= 16 else (head_w + 1) // 2 + 2)
         widths[key] = width
         ws.set_column(j, j, width)
-    ws.set_row(0, 33)                    # two lines of wrapped header
+    ws.set_default_row(ROW_HEIGHT)       # Chinese clear of the borders (CJK font, 11 pt)
+    ws.set_row(0, HEADER_HEIGHT)         # two lines of wrapped header
     # rows whose wrapped text needs more than one line get the height for it (no reader auto-fits
     # row heights on load reliably)
     for key in wrap_keys:
         if key not in widths:
             continue
-        per_line = max(widths[key] - 1, 1)
         for i, v in enumerate(frame.get_column(key).to_list(), start=1):
-            lines = -(-col_width([v or ""], minimum=0, maximum=10_000) // per_line) if v else 1
+            lines = lines_needed(v, widths[key])
             if lines > 1:
-                ws.set_row(i, 15 * min(lines, 10))
+                ws.set_row(i, row_height(min(lines, 12)))
     ws.freeze_panes(1, freeze_cols)
     ws.autofilter(0, 0, max(last, 1), len(columns) - 1)
+    ws.widths = [widths[k] for k, _, _ in columns]       # for the print layout
     return after
 
 
-def _sign_off(ws, fmts: dict, row: int, step: int = 3) -> None:
+def _sign_off(ws, fmts: dict, row: int, step: int = 3, start: int = 0) -> None:
     for k, label in enumerate(SIGN_OFF):
-        ws.write_string(row, k * step, f"{label}:", fmts["bold"])
-        ws.write_string(row, k * step + 1, "____________")
-    ws.write_string(row + 2, 0, "日期:", fmts["bold"])
-    ws.write_string(row + 2, 1, "____________")
+        ws.write_string(row, start + k * step, f"{label}:", fmts["bold"])
+        ws.write_string(row, start + k * step + 1, "____________")
+    ws.write_string(row + 2, start, "日期:", fmts["bold"])
+    ws.write_string(row + 2, start + 1, "____________")
 
 
 @paused_gc()
 def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
-                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None) -> bytes:
-    """A one-sheet table (header row 1 as SPEC 5 says), a totals row with formulas and cached values,
-    frozen header, autofilter, A4 landscape, the sign-off block below."""
+                   totals: bool = True, sign_off: bool = True, notes: list[str] | None = None,
+                   more: Sequence[tuple[str, pl.DataFrame, list[tuple[str, str, str]]]] = ()) -> bytes:
+    """A table (header row 1 as SPEC 5 says), a totals row with formulas and cached values, frozen
+    header, autofilter, A4 landscape, the sign-off block below; `more` tables [(sheet, frame,
+    columns)] on further sheets the same way (totals, no sign-off)."""
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
@@ -184,6 +207,11 @@ def table_workbook(title: str, sheet: str, frame: pl.DataFrame, columns: list[tu
     after = _write_table(wb, ws, fmts, frame, columns, totals, freeze_cols=_id_columns(columns))
     _footer(ws, fmts, after + 1, notes, sign_off)
     _print_setup(ws, title)
+    for name, f, cols in more:
+        extra = wb.add_worksheet(name)
+        _write_table(wb, extra, fmts, f, cols, totals)
+        _print_setup(extra, f"{title} {name}")
+    ws.activate()
     wb.close()
     return buf.getvalue()
 
@@ -194,12 +222,13 @@ def _id_columns(columns: Sequence[tuple[str, str, str]]) -> int:
     return 2 if heads == ["工号", "姓名"] else (1 if heads[:1] == ["工号"] else 0)
 
 
-def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool) -> None:
+def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool, start: int = 0,
+            step: int = 3) -> None:
     for n in notes or []:
         ws.write_string(row, 0, n)
         row += 1
     if sign_off:
-        _sign_off(ws, fmts, row + 1)
+        _sign_off(ws, fmts, row + 1, step, start)
 
 
 # ------------------------------------------------------------------------------------------- summary
@@ -208,23 +237,128 @@ def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool) -
 def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
                      gross_key: str = "gross_pay", sheet: str = "工资汇总",
                      notes: list[str] | None = None, rank_key: str | None = None) -> bytes:
-    """The payroll summary (SPEC 5) plus a chart sheet 图表 of gross pay by level and status, drawn from
-    a small data sheet 图表数据 (levels × statuses, the sums as plain values). Levels
-    are ordered by the lowest `rank_key` value among their managers (the base salary: rank order)."""
+    """The payroll summary (SPEC 5: sheet 工资汇总, header in row 1, one row per manager by 工号, the
+    contract's headers, a 合计 row) plus a sheet 按营业部汇总 with a 小计 row per 营业部 (SUMIF
+    formulas over 工资汇总 with cached values; the sheet holds only subtotals, so its 合计 adds them
+    without double counting and equals 工资汇总's), and a chart sheet 图表 of gross pay by level and
+    status drawn from a small data sheet 图表数据 (levels × statuses, the sums as plain values). Levels
+    are ordered by the lowest `rank_key` value among their managers (the base salary: rank order),
+    不分级别 last. 工资汇总 prints on A4 landscape two pages wide, 工号/姓名 and the header repeated."""
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
     fmts = _formats(wb)
-    after = _write_table(wb, ws, fmts, frame, columns, True, freeze_cols=_id_columns(columns))
-    _footer(ws, fmts, after + 1, notes, True)
+    freeze = _id_columns(columns)
+    after = _write_table(wb, ws, fmts, frame, columns, True, freeze_cols=freeze)
+    # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
+    _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2)
     _print_setup(ws, title)
+    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns])
     keys = [k for k, _, _ in columns]
     heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
+    if BRANCH_HEADER in heads and frame.height:
+        _branch_sheet(wb, fmts, title, sheet, frame, columns)
     if gross_key in keys and "状态" in heads and frame.height:
         _chart(wb, fmts, frame, gross_key, heads, rank_key)
     ws.activate()
     wb.close()
     return buf.getvalue()
+
+
+def _pixels(width: float) -> float:
+    """A column's printed width in pixels, from its width in characters: 9 px a character (等线 and
+    its stand-ins are wider than the 7 px of Calibri's digits that column widths assume) and 5 px of
+    padding; generous, so that a page never breaks by itself before the manual break."""
+    return width * 9 + 5
+
+
+def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None) -> None:
+    """A wide table on A4 landscape, two pages wide: the columns cut once — before the block of pay
+    components (the last run of three or more money columns) when there is one, else where the two
+    pages come out most even — the first `repeat` columns (工号, 姓名) and the header row printed on
+    both, page 2 beside page 1 (across, then down), one print scale for the sheet so that the wider
+    page fits (at most 100 %); as many pages long as needed."""
+    pts = [_pixels(w) * 0.75 for w in widths]
+    if len(pts) <= repeat + 2 or sum(pts) <= A4_LANDSCAPE_WIDTH_PT:
+        return                            # fits on one page wide: fit_to_pages(1, 0) stays
+    rep = sum(pts[:repeat])
+    cut = None
+    if kinds:
+        runs, start = [], None
+        for j, kind in enumerate(kinds + ["end"]):
+            if kind == "money" and start is None:
+                start = j
+            elif kind != "money" and start is not None:
+                runs.append((start, j))
+                start = None
+        runs = [r for r in runs if r[1] - r[0] >= 3 and r[0] > repeat]
+        if runs:
+            cut = runs[-1][0]
+    if cut is None:
+        cut = min(range(repeat + 1, len(pts)), key=lambda c: (max(sum(pts[:c]), rep + sum(pts[c:])), c))
+    wider = max(sum(pts[:cut]), rep + sum(pts[cut:]))
+    # a print scale (which turns fit-to-page off: fit-to-page would override the manual break)
+    ws.set_print_scale(max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / wider * 92))))   # 8 % to spare
+    ws.set_v_pagebreaks([cut])
+    ws.print_across()                     # page 2 is the right half of page 1's rows
+    if repeat:
+        ws.repeat_columns(0, repeat - 1)
+
+
+def _branch_sheet(wb, fmts: dict, title: str, sheet: str, frame: pl.DataFrame,
+                  columns: list[tuple[str, str, str]]) -> None:
+    """按营业部汇总: per 营业部 the number of managers and the sum of every money column of 工资汇总
+    (a 小计 row each, SUMIF/COUNTIF formulas with cached values), then 合计."""
+    keys = [k for k, _, _ in columns]
+    j_branch = [h for _, h, _ in columns].index(BRANCH_HEADER)
+    branch_key = keys[j_branch]
+    money = [(j, k, h) for j, (k, h, kind) in enumerate(columns) if kind == "money"]
+    n = frame.height
+    src = quote_sheetname(sheet)
+
+    def rng(j: int) -> str:
+        col = xl_col_to_name(j)
+        return f"{src}!${col}$2:${col}${n + 1}"
+
+    agg = (frame.with_columns(pl.col(branch_key).fill_null(""))
+           .group_by(branch_key).agg(pl.len().alias("__n"),
+                                     *[pl.col(k).fill_null(0).sum().alias(k) for _, k, _ in money])
+           .sort(branch_key))
+    bs = wb.add_worksheet(BRANCH_SHEET)
+    heads = [BRANCH_HEADER, "", "人数"] + [h for _, _, h in money]
+    for c, h in enumerate(heads):
+        bs.write_string(0, c, h, fmts["head"])
+    rows = agg.rows()
+    for r, row in enumerate(rows, start=1):
+        branch, count, sums = row[0], row[1], row[2:]
+        bs.write_string(r, 0, branch, fmts["text"])
+        bs.write_string(r, 1, "小计", fmts["text"])
+        ref = xl_rowcol_to_cell(r, 0, col_abs=True)
+        bs.write_formula(r, 2, f"=COUNTIF({rng(j_branch)},{ref})", fmts["int"], count)
+        for c, ((j, _, _), v) in enumerate(zip(money, sums), start=3):
+            bs.write_formula(r, c, f"=SUMIF({rng(j_branch)},{ref},{rng(j)})", fmts["money"],
+                             number(Decimal(v) / 100))
+    t = len(rows) + 1
+    bs.write_string(t, 0, "合计", fmts["total_text"])
+    bs.write_blank(t, 1, None, fmts["total_text"])
+    bs.write_formula(t, 2, f"=SUM(C2:C{t})", fmts["total_int"], n)
+    for c, (_, k, _) in enumerate(money, start=3):
+        col = xl_col_to_name(c)
+        total = sum(v for v in frame.get_column(k).to_list() if v is not None)
+        bs.write_formula(t, c, f"=SUM({col}2:{col}{t})", fmts["total_money"], number(Decimal(total) / 100))
+    widths = [col_width([r[0] for r in rows] + [BRANCH_HEADER], minimum=12), 6, 7]
+    for _, k, h in money:
+        shown = [_display("money", v) for v in agg.get_column(k).to_list()]
+        shown.append(_display("money", sum(v for v in frame.get_column(k).to_list() if v is not None)))
+        hw = col_width([h], minimum=4)
+        widths.append(max(col_width(shown, minimum=8), hw if hw <= 16 else (hw + 1) // 2 + 2))
+    for c, w in enumerate(widths):
+        bs.set_column(c, c, w)
+    bs.set_default_row(ROW_HEIGHT)
+    bs.set_row(0, HEADER_HEIGHT)
+    bs.freeze_panes(1, 2)
+    _print_setup(bs, f"{title} 按营业部汇总")
+    _two_pages_wide(bs, widths, 3, ["text", "text", "int"] + ["money"] * len(money))
 
 
 def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
@@ -236,7 +370,8 @@ def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
         pl.col(gross_key).fill_null(0).alias("g"),
         (pl.col(rank_key).fill_null(0) if rank_key in frame.columns else pl.lit(0)).alias("b"),
     )
-    lv = f.group_by("lvl").agg(pl.col("b").min(), pl.len().alias("n")).sort(["b", "lvl"])
+    lv = (f.group_by("lvl").agg(pl.col("b").min(), pl.len().alias("n"))
+          .with_columns(pl.col("lvl").str.contains("不分级别", literal=True).alias("none_last")).sort(["none_last", "b", "lvl"]))
     levels = lv.get_column("lvl").to_list()
     st = f.group_by("st").agg(pl.len().alias("n")).sort(["n", "st"], descending=[True, False])
     statuses = st.get_column("st").to_list()
@@ -269,10 +404,12 @@ def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
             "values": ["图表数据", 1, c, len(levels), c],
             "gap": 60,
         })
-    chart.set_title({"name": "应发合计:按级别与状态(元)", "name_font": {"size": 13}})
-    chart.set_x_axis({"name": "级别"})
-    chart.set_y_axis({"name": "元", "num_format": "#,##0", "major_gridlines": {"visible": True}})
-    chart.set_legend({"position": "bottom"})
+    font = {"name": CJK_FONT}
+    chart.set_title({"name": "应发合计:按级别与状态(元)", "name_font": {"size": 13, **font}})
+    chart.set_x_axis({"name": "级别", "name_font": font, "num_font": font})
+    chart.set_y_axis({"name": "元", "num_format": "#,##0", "major_gridlines": {"visible": True},
+                      "name_font": font, "num_font": font})
+    chart.set_legend({"position": "bottom", "font": font})
     cs.set_chart(chart)
     cs.set_landscape()
     cs.set_paper(9)
@@ -283,10 +420,17 @@ def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
 def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, str, str]],
                       types: Sequence[tuple[str, str, str]], sheet: str = "例外事项",
                       type_key: str = "type", approval_key: str = "approval_zh",
-                      amount_key: str = "amount") -> bytes:
-    """The exceptions report: rows grouped by type (the frame comes sorted by type), and a second
-    sheet 汇总 counting every type of the rulebook [(code, label, article)], zero counts included, with
-    COUNTIF/SUMIF formulas over the first sheet (cached values written) and a link to each group."""
+                      amount_key: str = "amount", hidden_headers: Sequence[str] = ("类型代码",),
+                      meanings: dict[str, tuple[str, str]] | None = None) -> bytes:
+    """The exceptions report: rows grouped by type (the frame comes sorted by type), 说明 wrapped with
+    row heights, the columns named in `hidden_headers` (the English 类型代码, kept last for programs)
+    hidden; and a second sheet 汇总 counting every type of the rulebook [(code, label, article)], zero
+    counts included, with COUNTIF/SUMIF formulas over the first sheet (cached values written) and a
+    link to each group. The 金额影响 of a type is summed in one of two columns by what it means
+    (`meanings`, default AMOUNT_MEANING): 影响当月应发 (a forfeiture, a correction…) or 备查金额 (a
+    deficit carried into next year, a withheld gross…), each type saying what its amount is; the 合计
+    row adds each column on its own, so a carried deficit is never added to the forfeitures."""
+    meanings = AMOUNT_MEANING if meanings is None else meanings
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
@@ -294,7 +438,10 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     wrap = [k for k, h, _ in columns if h == "说明"]
     after = _write_table(wb, ws, fmts, frame, columns, False, wrap_keys=wrap,
                          freeze_cols=_id_columns(columns), max_width=60)
-    _footer(ws, fmts, after + 1, None, True)
+    for j, (_, h, _) in enumerate(columns):
+        if h in hidden_headers:
+            ws.set_column(j, j, ws.widths[j], None, {"hidden": True})
+    _footer(ws, fmts, after + 1, None, True, step=2)
     _print_setup(ws, title)
 
     keys = [k for k, _, _ in columns]
@@ -310,7 +457,7 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
         return f"{src}!${col}$2:${col}${max(n, 1) + 1}"
 
     cs = wb.add_worksheet("汇总")
-    heads = ["类型", "类型代码", "条款", "件数", "需审批", "金额影响合计", "明细"]
+    heads = ["类型", "类型代码", "条款", "件数", "需审批", "影响当月应发合计", "备查金额合计", "金额含义", "明细"]
     for j, h in enumerate(heads):
         cs.write_string(0, j, h, fmts["head"])
     amounts = frame.group_by(type_key).agg(pl.col(amount_key).fill_null(0).sum()) if amount_key in keys \
@@ -324,7 +471,9 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     known = [t[0] for t in types]
     all_types = list(types) + [(c, c, "") for c in sorted(set(codes) - set(known))]
     r = 0
+    sums = {"pay": 0, "memo": 0}
     for r, (code, label, article) in enumerate(all_types, start=1):
+        kind, meaning = meanings.get(code, ("memo", "见说明(未计入影响当月应发)"))
         cs.write_string(r, 0, label, fmts["text"])
         cs.write_string(r, 1, code, fmts["text"])
         text(cs, r, 2, article, fmts["text"])
@@ -336,32 +485,43 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
                              fmts["int"], approvals.get(code, 0))
         else:
             cs.write_blank(r, 4, None, fmts["int"])
-        if amount_key in keys:
-            cs.write_formula(r, 5, f"=SUMIF({rng(type_key)},{code_ref},{rng(amount_key)})", fmts["money"],
-                             number(Decimal(amount_of.get(code, 0) or 0) / 100))
-        else:
-            cs.write_blank(r, 5, None, fmts["money"])
+        value = amount_of.get(code, 0) or 0
+        # a type whose rows carry amounts, or one known to carry them: its amount column is filled
+        has_amount = amount_key in keys and (code in meanings or (code in count_of and frame.filter(
+            pl.col(type_key) == code).get_column(amount_key).is_not_null().any()))
+        for c, k in ((5, "pay"), (6, "memo")):
+            if has_amount and k == kind:
+                cs.write_formula(r, c, f"=SUMIF({rng(type_key)},{code_ref},{rng(amount_key)})", fmts["money"],
+                                 number(Decimal(value) / 100))
+            else:
+                cs.write_blank(r, c, None, fmts["money"])
+        sums[kind] += value
+        text(cs, r, 7, meaning if has_amount else "", fmts["text"])
         if code in first_row:
-            cs.write_url(r, 6, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
+            cs.write_url(r, 8, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
                          string=f"第 {first_row[code] + 1} 行起", tip=f"{label}:{count_of[code]} 件")
         else:
-            cs.write_blank(r, 6, None, fmts["text"])
+            cs.write_blank(r, 8, None, fmts["text"])
     t = r + 1
     cs.write_string(t, 0, "合计", fmts["total_text"])
     cs.write_blank(t, 1, None, fmts["total_text"])
     cs.write_blank(t, 2, None, fmts["total_text"])
     cs.write_formula(t, 3, f"=SUM(D2:D{t})", fmts["total_int"], n)
     cs.write_formula(t, 4, f"=SUM(E2:E{t})", fmts["total_int"], sum(approvals.values()))
-    cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"],
-                     number(Decimal(sum(v or 0 for v in amount_of.values())) / 100))
-    cs.write_blank(t, 6, None, fmts["total_text"])
+    cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"], number(Decimal(sums["pay"]) / 100))
+    cs.write_formula(t, 6, f"=SUM(G2:G{t})", fmts["total_money"], number(Decimal(sums["memo"]) / 100))
+    cs.write_string(t, 7, "两列分别相加,备查金额不计入影响当月应发", fmts["total_text"])
+    cs.write_blank(t, 8, None, fmts["total_text"])
     cs.set_column(0, 0, col_width([t[1] for t in all_types] + ["类型"], minimum=10))
     cs.set_column(1, 1, col_width([t[0] for t in all_types], minimum=10))
     cs.set_column(2, 2, col_width([t[2] for t in all_types], minimum=10))
     cs.set_column(3, 4, 9)
-    cs.set_column(5, 5, 16)
-    cs.set_column(6, 6, 12)
-    cs.set_row(0, 22)
+    cs.set_column(5, 6, 16)
+    cs.set_column(7, 7, col_width([m for _, m in meanings.values()] + ["两列分别相加,备查金额不计入影响当月应发"],
+                                  minimum=10, maximum=44))
+    cs.set_column(8, 8, 12)
+    cs.set_default_row(ROW_HEIGHT)
+    cs.set_row(0, HEADER_HEIGHT)
     cs.freeze_panes(1, 0)
     cs.autofilter(0, 0, t - 1, len(heads) - 1)
     _print_setup(cs, f"{title} 汇总")

@@ -17,6 +17,15 @@ import xlsxwriter
 
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 
+# The workbook's default font, so every cell uses it: 等线 (DengXian), the default font of Chinese
+# Excel (2016 on) and WPS, with the GB2312 charset; no theme scheme, which would make Excel show the
+# theme's Latin font (Calibri) instead of the name. A machine without 等线 (LibreOffice on Linux)
+# falls back to its Chinese sans-serif (Noto Sans CJK).
+CJK_FONT = "等线"
+DEFAULT_FONT = {"font_name": CJK_FONT, "font_size": 11, "font_charset": 134, "font_scheme": "none"}
+ROW_HEIGHT = 18.0            # points: one line of 11 pt Chinese with room above and below
+LINE_HEIGHT = 14.5           # points per further line of wrapped text
+
 MONEY_FMT = "#,##0.00;[Red]-#,##0.00"
 RATE_FMT = "0.00%"
 SCORE_FMT = "#,##0.00"
@@ -40,7 +49,8 @@ def paused_gc():
 
 def new_workbook(buf: io.BytesIO, title: str = "") -> xlsxwriter.Workbook:
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_numbers": False, "strings_to_urls": False})
+                                   "strings_to_numbers": False, "strings_to_urls": False,
+                                   "default_format_properties": dict(DEFAULT_FONT)})
     wb.set_properties({"created": FIXED_TIME, "title": title, "author": "cm-payroll", "company": ""})
     wb.set_calc_mode("auto")
     return wb
@@ -69,6 +79,23 @@ def text(ws, row: int, col: int, value, fmt=None) -> None:
         ws.write_rich_string(row, col, s[:1], s[1:2], s[2:], fmt)
     else:
         ws.write_string(row, col, s, fmt)
+
+
+def text_width(s: str) -> int:
+    """Width of a text in column units (a CJK or full-width character is two units wide)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+
+def lines_needed(s: str | None, width: float) -> int:
+    """Lines a wrapped text needs in a column `width` units wide (explicit newlines included)."""
+    if not s:
+        return 1
+    per_line = max(int(width) - 1, 1)
+    return sum(max(1, -(-text_width(part) // per_line)) for part in str(s).split("\n"))
+
+
+def row_height(lines: int) -> float:
+    return ROW_HEIGHT + LINE_HEIGHT * (max(lines, 1) - 1)
 
 
 def col_width(values: list[str], minimum: int = 6, maximum: int = 60) -> float:
