@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cm_payroll.context import EXCEPTION_SCHEMA
+from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA
 from cm_payroll.months import fmt_month
-from cm_payroll.rulebooks.common import concat_exceptions, warning_rows, warnings_frame
+from cm_payroll.rulebooks.shared.exceptions import concat_exceptions, warning_rows, warnings_frame
 from cm_payroll.rulebooks.tax import bonus, cumulative, deductions, monthly, net, state, taxed
 from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS
 from cm_payroll.rulebooks.tax.net import LINES

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.rulebooks.common import exception_rows
+from cm_payroll.rulebooks.shared.exceptions import exception_rows
 from cm_payroll.rulebooks.tax import brackets
 from cm_payroll.rulebooks.tax.params import TaxParams
 from cm_payroll.units import rate as rate_text
