@@ -15,8 +15,11 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import os
 import re
 import struct
+import sys
+import tempfile
 import threading
 import zipfile
 import zlib
@@ -86,7 +89,7 @@ def read_table(path: Path, spec: FileSpec, sheet_name: str = "",
     ext = path.suffix.casefold()
     log = _ReaderLog()
     try:
-        with log:
+        with log, _StderrTrap() as trap:
             raw, issues = _read(path, data, ext, spec, sheet_name, lim)
     except _Refused as exc:
         return None, exc.issues
@@ -98,13 +101,49 @@ def read_table(path: Path, spec: FileSpec, sheet_name: str = "",
                                  "save it again as .xlsx or UTF-8 .csv")]
     if raw is None:
         return None, issues
-    dropped = [m for m in log.messages if _DROPPED.search(m)]
-    if dropped:
-        return None, [InputIssue(path.name, raw.sheet, message=f"the reader dropped data ({m}); the file holds "
-                                 "more rows or columns than a worksheet can: delete the stray content or "
-                                 "save it again as .xlsx") for m in dropped[:5]]
-    raw.warnings += [f"{path.name}:读取时读取器提示「{m}」,请确认文件内容完整" for m in log.messages[:20]]
+    said = log.messages + [m for m in trap.lines if m.strip()][:20]
+    # what the reader said: the cases where it drops data (rows or columns beyond a sheet) were
+    # refused by the surveys before it read anything, so what is left is listed, not printed
+    raw.warnings += [f"{path.name}:读取器提示「{m}」,请确认文件内容完整" for m in said[:20]]
     return raw, []
+
+
+class _StderrTrap:
+    """What native code writes straight to file descriptor 2 while a file is read (a Rust panic's
+    message and backtrace, a library's own prints): kept, never shown raw to the clerk."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self._saved = None
+
+    def __enter__(self):
+        try:
+            sys.stderr.flush()
+            self._tmp = tempfile.TemporaryFile()
+            self._saved = os.dup(2)
+            os.dup2(self._tmp.fileno(), 2)
+        except (OSError, ValueError, AttributeError):
+            self._saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._saved is None:
+            return False
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._tmp.seek(0)
+        text = self._tmp.read(65536).decode("utf-8", "replace")
+        self._tmp.close()
+        skip = ("panicked at", "stack backtrace", "note: ", "   ", "  at ")
+        self.lines = [ln[:300] for ln in text.splitlines()
+                      if ln.strip() and not ln.startswith(skip) and not ln.lstrip()[:1].isdigit()]
+        if exc[0] is not None:
+            self.lines = []          # the error is reported as such
+        return False
 
 
 def _read(path: Path, data: bytes, ext: str, spec: FileSpec, sheet_name: str, lim: dict):
@@ -189,9 +228,6 @@ class _Refused(Exception):
 def _raise_if(issues: list[InputIssue] | None) -> None:
     if issues:
         raise _Refused(issues)
-
-
-_DROPPED = re.compile(r"capped|truncat|too many|exceed", re.I)
 
 
 class _ReaderLog(logging.Handler):
@@ -408,6 +444,7 @@ def _ods_grids(path: Path, data: bytes, sheet_name: str, lim: dict):
     return grids, issues, cells
 
 
+SHEET_ROWS, SHEET_COLS = 1_048_576, 16_384
 _T = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _O = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 _S = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
@@ -510,6 +547,12 @@ class OdsCells:
                 first = st["row"] + 1
                 st["row"] += st["rep"]
                 if st["row_max"] >= 0:
+                    if st["row"] > SHEET_ROWS or st["row_max"] >= SHEET_COLS:
+                        far = f"{_col_letters(min(st['row_max'], SHEET_COLS))}{st['row']:,}"
+                        raise _Refused([InputIssue(file, st["table"], message=(
+                            f"the sheet holds content up to {far} (repeated rows or columns), beyond the "
+                            f"{SHEET_ROWS:,} rows × {SHEET_COLS:,} columns of a sheet: the reader would drop it; "
+                            "delete the repeated rows or columns, or save the file again"))])
                     st["max_row"] = st["row"]
                     st["max_col"] = max(st["max_col"], st["row_max"])
                     if st["vis"] in ("collapse", "filter"):
@@ -590,7 +633,7 @@ def _csv_problem(file: str, text: str, exc: Exception) -> InputIssue:
         line = reader.line_num
     m = _BARE_QUOTE.search(text)
     if m is not None and (line is None or text.count("\n", 0, m.start()) + 1 < line):
-        line = text.count("\n", 0, m.start() + 1) + (0 if text[m.start()] in "\r\n," else 1)
+        line = text.count("\n", 0, m.start()) + 1
     what = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
     if line is None:
         return InputIssue(file, message=f"cannot read this CSV ({what}); save it again from Excel/WPS as CSV")

@@ -496,8 +496,10 @@ def cap_issues(issues: list[InputIssue], limit: int) -> list[InputIssue]:
         if len(i.message) <= MAX_MESSAGE:
             return i
         return InputIssue(i.file, i.sheet, i.row, i.column, i.message[:MAX_MESSAGE - 1] + "…")
+    counted = [i for i in issues if i.row is None and i.message.startswith("… and ")]
+    issues = [i for i in issues if not (i.row is None and i.message.startswith("… and "))]
     if len(issues) <= limit:
-        return [short(i) for i in issues]
+        return [short(i) for i in issues] + counted
     ordered = sorted(issues, key=lambda i: (i.sheet or "", i.row or 0, i.column or "", i.message))
     kept, rest = ordered[:limit], ordered[limit:]
     kinds: dict[tuple, int] = {}
@@ -506,7 +508,7 @@ def cap_issues(issues: list[InputIssue], limit: int) -> list[InputIssue]:
         kinds[k] = kinds.get(k, 0) + 1
     more = [InputIssue(f, None, None, col, f"… and {n:,} more of the same kind ({what})")
             for (f, col, what), n in sorted(kinds.items(), key=lambda x: -x[1])[:50]]
-    return [short(i) for i in kept] + more
+    return [short(i) for i in kept] + more + counted
 
 
 def common_checks(inputs: MonthInputs, tracks: tuple[str, ...], check_ids: bool = True) -> list[InputIssue]:
