@@ -843,29 +843,55 @@ _ASCII_TOTALS = "(?i)^\\s*(?:" + "|".join("\\s*".join(m) for m in sorted(TOTAL_M
 
 def _total_rows(df: pl.DataFrame) -> pl.Series:
     """Rows with a cell whose NFKC form, without whitespace and lower-cased, is a totals label (合计,
-    ＴＯＴＡＬ…): the same as _is_total on every cell, at the cost of two regex passes per column (one
-    select, every core): ASCII cells are matched directly, and only the distinct non-ASCII values
-    (a category column holds a handful) are normalised."""
+    ＴＯＴＡＬ…): the same as _is_total on every cell, at the cost of a few passes over the frame, each
+    one select over all columns (linear in the width: a header of 20,000 columns costs no more per
+    column than one of 8): ASCII cells are matched directly, and only the distinct non-ASCII values
+    of all columns (a category column holds a handful) are normalised, once."""
     schema = df.schema
-    pos = {c: i for i, c in enumerate(df.columns)}
     cols = [c for c in df.columns if schema[c] == pl.String]
     if not cols or df.height == 0:
         return pl.Series("__total", [False] * df.height, pl.Boolean)
-    probe = df.select([pl.col(c).str.contains(r"[^\x00-\x7f]").fill_null(False).alias(f"w{i}") for i, c in enumerate(cols)]
-                      + [pl.col(c).str.contains(_ASCII_TOTALS).fill_null(False).alias(f"a{i}") for i, c in enumerate(cols)])
-    hits = []
-    n = len(cols)
-    for i, c in enumerate(cols):
-        wide = probe.to_series(i)
-        hit = probe.to_series(n + i) & ~wide
-        if wide.any():
-            col = df.to_series(pos[c])
-            distinct = col.filter(wide).unique()
-            labels = distinct.filter(pl.select(_is_total(pl.lit(distinct))).to_series())
-            if labels.len():
-                hit = hit | col.is_in(labels.implode()).fill_null(False)
-        hits.append(hit)
-    return pl.select(pl.any_horizontal(hits)).to_series().alias("__total")
+    if len(cols) > WIDE_FRAME:
+        return _total_rows_wide(df, cols)
+    wide = {c: pl.col(c).str.contains(r"[^\x00-\x7f]").fill_null(False) for c in cols}
+    ascii_hits = [pl.col(c).str.contains(_ASCII_TOTALS).fill_null(False) & ~wide[c] for c in cols]
+    flags = df.select([wide[c].any().alias(f"w{i}") for i, c in enumerate(cols)]).row(0)
+    wide_cols = [c for c, f in zip(cols, flags) if f]
+    labels = pl.Series([], dtype=pl.String)
+    if wide_cols:
+        distinct = (df.select([pl.col(c).filter(wide[c]).unique().implode().alias(f"v{i}")
+                               for i, c in enumerate(wide_cols)])
+                    .unpivot().get_column("value").explode().drop_nulls().unique())
+        labels = distinct.filter(pl.select(_is_total(pl.lit(distinct))).to_series())
+    hits = ascii_hits
+    if labels.len():
+        hits = hits + [pl.col(c).is_in(labels.implode()).fill_null(False) for c in wide_cols]
+    return df.select(pl.any_horizontal(hits).alias("__total")).to_series()
+
+
+WIDE_FRAME = 64           # columns beyond which the totals search works on each row joined into one text
+_SEP = "\x1f"
+_ASCII_WS = "[ \\t\\n\\r\\f\\v]*"
+_ASCII_TOTALS_FIELD = ("(?i)(?:^|\x1f)" + _ASCII_WS + "(?:" + "|".join(_ASCII_WS.join(m) for m in sorted(TOTAL_MARKERS)
+                       if m.isascii()) + ")" + _ASCII_WS + "(?:\x1f|$)")
+
+
+def _total_rows_wide(df: pl.DataFrame, cols: list[str]) -> pl.Series:
+    """_total_rows for a frame of many columns (an export with thousands of extra columns): each
+    row's cells joined with a unit separator and searched once (a select of thousands of
+    expressions costs the query planner more than the search)."""
+    joined = df.select(pl.concat_str([pl.col(c) for c in cols], separator=_SEP, ignore_nulls=True)
+                       .alias("j")).to_series()
+    hit = joined.str.contains(_ASCII_TOTALS_FIELD).fill_null(False)
+    rowwide = joined.str.contains(r"[^\x00-\x7f]").fill_null(False)
+    if rowwide.any():
+        fields = joined.filter(rowwide).str.split(_SEP).explode()
+        distinct = fields.filter(fields.str.contains(r"[^\x00-\x7f]").fill_null(False)).unique()
+        labels = distinct.filter(pl.select(_is_total(pl.lit(distinct))).to_series())
+        if labels.len():
+            hit = hit | pl.select(pl.lit(joined).str.split(_SEP).list.eval(pl.element().is_in(labels.implode()))
+                                  .list.any()).to_series().fill_null(False)
+    return hit.alias("__total")
 
 
 # --------------------------------------------------------------------------------------------- cell checks
