@@ -950,6 +950,7 @@ def _part_path(target: str) -> str:
 
 
 _ROW_NUM = re.compile(rb'<(?:\w+:)?row\b(?:[^>]*?\sr="(\d+)")?')
+_ROW_FIRST = re.compile(rb'<row r="(\d+)"')
 _WIDE_REF = re.compile(rb'<(?:\w+:)?c r="(?:([A-Z]{2,3})(\d+)|[A-Z](\d{7,}))"')
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ROW_R = re.compile(rb'\sr="(\d+)"')
@@ -973,13 +974,22 @@ class _Extent:
         self.rless = 0             # cells without a reference in one row, at most
 
     def add(self, seg: bytes, hidden: list[int]) -> None:
-        rows = _ROW_NUM.findall(seg)
-        if rows:
-            width = max(map(len, rows))
-            if width:
-                top = int(max(r for r in rows if len(r) == width))
-                self.max_row = max(self.max_row, top)
+        pieces = None
+        if b"<c>" in seg or b"<c s=" in seg or b"<c t=" in seg:
+            # cells without a reference: calamine counts them along the row
+            pieces = seg.split(b"</row>")
+            bound = max(map(len, pieces)) // 7
+            if bound > RLESS_FAST:
+                bound = max([RLESS_FAST] + [p.count(b"<c") for p in pieces if len(p) // 7 > RLESS_FAST])
+            self.rless = max(self.rless, bound)
+        rows = _ROW_FIRST.findall(seg)        # <row r="…" as every writer puts it
+        closed = len(pieces) - 1 if pieces is not None else seg.count(b"</row>")
+        if len(rows) != closed:
+            rows = _ROW_NUM.findall(seg)      # rows with r elsewhere or without r: the general search
             self.implicit += rows.count(b"")
+            rows = [r for r in rows if r]
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, rows)))
         if b'c r="' in seg:
             self.short_refs = True
             for letters, row, big in _WIDE_REF.findall(seg):
@@ -989,12 +999,6 @@ class _Extent:
                     self._far_key, self.far = (c, r), letters.decode() + row.decode()
                 self.max_col = max(self.max_col, c)
                 self.max_row = max(self.max_row, r)
-        if b"<c>" in seg or b"<c s=" in seg or b"<c t=" in seg:
-            pieces = seg.split(b"</row>")
-            bound = max(map(len, pieces)) // 7
-            if bound > RLESS_FAST:
-                bound = max([RLESS_FAST] + [p.count(b"<c") for p in pieces if len(p) // 7 > RLESS_FAST])
-            self.rless = max(self.rless, bound)
         if b'hidden="' in seg:
             for m in _HIDDEN_ROW.finditer(seg):
                 r = _ROW_R.search(m.group())
