@@ -313,8 +313,9 @@ class ZipParts:
             if self.used > self.cap:
                 raise _TooBig()
 
-    def stream(self, name: str, out_chunk: int = _OUT_CHUNK):
-        """The inflated bytes of one part, chunk by chunk; raises _Damaged or _TooBig."""
+    def stream(self, name: str, out_chunk: int = _OUT_CHUNK, count: bool = True):
+        """The inflated bytes of one part, chunk by chunk; raises _Damaged or _TooBig. `count`:
+        False for a part read again (counted once)."""
         info = self.by_name[name]
         data, off = self.data, info.header_offset
         if data[off:off + 4] != b"PK\x03\x04" or info.flag_bits & 1:
@@ -332,7 +333,8 @@ class ZipParts:
                 total += len(piece)
                 if total > info.file_size:
                     raise _Damaged(name)
-                self._count(len(piece))
+                if count:
+                    self._count(len(piece))
                 crc = zlib.crc32(piece, crc)
                 yield piece
         elif info.compress_type == zipfile.ZIP_DEFLATED:
@@ -352,7 +354,8 @@ class ZipParts:
                     total += len(piece)
                     if total > info.file_size:
                         raise _Damaged(name)          # more than declared: the sizes lie
-                    self._count(len(piece))
+                    if count:
+                        self._count(len(piece))
                     crc = zlib.crc32(piece, crc)
                     yield piece
             except zlib.error:
@@ -951,20 +954,32 @@ def _part_path(target: str) -> str:
 
 _ROW_NUM = re.compile(rb'<(?:\w+:)?row\b(?:[^>]*?\sr="(\d+)")?')
 _ROW_FIRST = re.compile(rb'<row r="(\d+)"')
+_ROW_BIG = re.compile(rb'<row r="(\d{7,})"')
 _WIDE_REF = re.compile(rb'<(?:\w+:)?c r="(?:([A-Z]{2,3})(\d+)|[A-Z](\d{7,}))"')
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
 _ROW_R = re.compile(rb'\sr="(\d+)"')
+def _hidden_rows(seg: bytes, hidden: list[int]) -> None:
+    for m in _HIDDEN_ROW.finditer(seg):
+        r = _ROW_R.search(m.group())
+        if r:
+            hidden.append(int(r.group(1)))
+
+
 RLESS_FAST = 47          # cells a row without references may hold before its cells are counted
 
 
 class _Extent:
     """The used range calamine will allocate for one sheet (rows × columns of the cells present,
     counted from A1), found from the cells themselves — never from <dimension>, which can lie. An
-    upper bound: rows from every <row r>, plus rows without a reference; columns from references
-    beyond Z (and rows beyond 999,999), and for cells without a reference the cells of the row
-    (a row's length over the 7 bytes a cell takes at least; counted exactly for long rows)."""
+    upper bound. Columns: from references beyond Z, and for cells without a reference the cells of
+    the row (a row's length over the 7 bytes a cell takes at least; counted exactly for long rows).
+    Rows: exact rows are dear to find (a search of every <row r>), so the fast pass finds the rows
+    of 7 digits and more and the last row of each segment, and bounds the others by 999,999; only
+    when that bound is too large for the columns (a sheet wider than about 50 columns) is the part
+    read again `exact`ly."""
 
-    def __init__(self):
+    def __init__(self, exact: bool = False):
+        self.exact = exact
         self.max_row = 0
         self.implicit = 0
         self.max_col = -1          # 0-based, from references
@@ -973,21 +988,27 @@ class _Extent:
         self.short_refs = False    # references within A..Z
         self.rless = 0             # cells without a reference in one row, at most
 
-    def add(self, seg: bytes, hidden: list[int]) -> None:
+    def add(self, seg: bytes) -> None:
         pieces = None
-        if b"<c>" in seg or b"<c s=" in seg or b"<c t=" in seg:
+        if b"<c t=" in seg or b"<c s=" in seg or b"<c>" in seg:
             # cells without a reference: calamine counts them along the row
             pieces = seg.split(b"</row>")
             bound = max(map(len, pieces)) // 7
             if bound > RLESS_FAST:
                 bound = max([RLESS_FAST] + [p.count(b"<c") for p in pieces if len(p) // 7 > RLESS_FAST])
             self.rless = max(self.rless, bound)
-        rows = _ROW_FIRST.findall(seg)        # <row r="…" as every writer puts it
         closed = len(pieces) - 1 if pieces is not None else seg.count(b"</row>")
-        if len(rows) != closed:
+        if self.exact or seg.count(b'<row r="') != closed:
             rows = _ROW_NUM.findall(seg)      # rows with r elsewhere or without r: the general search
             self.implicit += rows.count(b"")
             rows = [r for r in rows if r]
+        else:
+            rows = _ROW_BIG.findall(seg)      # rows of 7 digits and more
+            last = seg.rfind(b'<row r="')
+            if last >= 0:
+                m = _ROW_FIRST.match(seg, last)
+                if m:
+                    rows.append(m.group(1))
         if rows:
             self.max_row = max(self.max_row, max(map(int, rows)))
         if b'c r="' in seg:
@@ -999,14 +1020,12 @@ class _Extent:
                     self._far_key, self.far = (c, r), letters.decode() + row.decode()
                 self.max_col = max(self.max_col, c)
                 self.max_row = max(self.max_row, r)
-        if b'hidden="' in seg:
-            for m in _HIDDEN_ROW.finditer(seg):
-                r = _ROW_R.search(m.group())
-                if r:
-                    hidden.append(int(r.group(1)))
 
     def rows(self) -> int:
         return self.max_row + self.implicit
+
+    def row_bound(self) -> int:
+        return self.rows() if self.exact else max(self.rows(), 999_999 + self.implicit)
 
     def cols(self) -> int:
         c = self.max_col + 1
@@ -1015,10 +1034,6 @@ class _Extent:
         if self.rless:
             c = c + self.rless if self.max_col >= 0 else max(c, self.rless)
         return c
-
-    def check(self, file: str, sheet: str | None, lim: dict, rows_total: int) -> InputIssue | None:
-        rows, cols = self.rows(), self.cols()
-        return extent_issue(file, sheet, rows, cols, lim, rows_total, self.far)
 
 
 def extent_issue(file: str, sheet: str | None, rows: int, cols: int, lim: dict, rows_total: int,
@@ -1032,8 +1047,9 @@ def extent_issue(file: str, sheet: str | None, rows: int, cols: int, lim: dict, 
     if cells <= lim["max_cells"]:
         return None
     corner = f"{_col_letters(max(cols - 1, 0))}{rows}"
-    stray = (f"delete the stray cell {far}" if far else
-             f"delete the stray cells far right of the table or far below it (the used range ends at {corner})")
+    stray = (f"delete the stray cell {far}" if far == corner else
+             f"delete the stray cells far right of the table or far below it (the used range ends at "
+             f"column {_col_letters(max(cols - 1, 0))}, row {rows:,})")
     return InputIssue(file, sheet, message=f"the used range A1:{corner} has {cells:,} cells; the limit is "
                       f"{lim['max_cells']:,} (input_limits.max_cells): {stray}, then save the file again")
 
@@ -1151,17 +1167,23 @@ class XlsxCells:
         first = [i.filename for i in self.zip.infos if i.filename not in all_sheets]
         rest = [p for p in all_sheets if p not in set(sheet_parts) and p in self.zip.by_name]
         sequence = first + [None] + [p for p in sheet_parts if p in self.zip.by_name] + rest
-        for name in sequence:
+        again = []
+        for name in sequence + ["(again)"]:
             if name is None:
                 self._done[None].set()
                 continue
             if self._stop:
                 break
             try:
-                if name in by_part:
-                    flags, complete = self._scan_part(name, by_part[name], SURVEY_MAX_FLAGS)
-                    if complete:
-                        self.surveyed[by_part[name]] = flags
+                if name == "(again)":
+                    # the flagged cells and hidden rows, read while calamine loads the sheets
+                    for part in again:
+                        flags, complete = self._scan_part(part, by_part[part], SURVEY_MAX_FLAGS, mode="flags")
+                        if complete:
+                            self.surveyed[by_part[part]] = flags
+                elif name in by_part:
+                    self._scan_part(name, by_part[name], 0, mode="extent")      # before calamine reads it
+                    again.append(name)
                 elif name == "xl/sharedStrings.xml":
                     self._shared_strings(name)
                 else:
@@ -1207,14 +1229,14 @@ class XlsxCells:
                     if f.col is None or f.col in (pct_cols if f.kind == "percent" else cols)][:MAX_FLAGS + 1]
         if part not in self.zip.by_name:
             return []
-        self.zip.cap = 1 << 62           # read again (the survey counted it once)
-        return self._scan_part(part, sheet or "", MAX_FLAGS, cols, pct_cols)[0]
+        return self._scan_part(part, sheet or "", MAX_FLAGS, cols, pct_cols, mode="flags")[0]
 
     def _scan_part(self, part: str, sheet: str, cap: int, cols: set[int] | None = None,
-                   pct_cols: set[int] | None = None) -> tuple[list[CellFlag], bool]:
-        """Flagged cells of one sheet part in `cols` (None: every column), the part streamed to its
-        end; (flags, complete): complete is False when more than `cap` cells were flagged. The
-        survey (cols None) also finds the hidden rows and the used range."""
+                   pct_cols: set[int] | None = None, mode: str = "flags") -> tuple[list[CellFlag], bool]:
+        """mode "extent": the used range of one sheet part (refused beyond the limits: _Refused),
+        before calamine reads it. mode "flags": flagged cells in `cols` (None: every column) and the
+        hidden rows, the part read again (not counted again); (flags, complete): complete is False
+        when more than `cap` cells were flagged."""
         letters = (b"|".join(_col_letters(c).encode() for c in sorted(cols)) if cols is not None
                    else b"[A-Za-z]{1,3}")
         formula_re = re.compile(rb'<c r="(' + letters + rb')(\d+)"([^>]*)>\s*' + _F_REST.pattern)
@@ -1228,10 +1250,10 @@ class XlsxCells:
         flags: list[CellFlag] = []
         complete = True
         survey = cols is None
-        ext = _Extent() if survey else None
+        ext = _Extent(exact=mode == "exact") if mode in ("extent", "exact") else None
         hidden: list[int] = []
         tail = b""
-        for chunk in self.zip.stream(part):
+        for chunk in self.zip.stream(part, count=mode == "extent"):
             if self._stop and survey:
                 return flags, False
             buf = tail + chunk
@@ -1241,22 +1263,30 @@ class XlsxCells:
                 continue
             seg, tail = buf[:cut], buf[cut:]
             if ext is not None:
-                ext.add(seg, hidden)
+                ext.add(seg)
+                continue
+            if survey and b'hidden="' in seg:
+                _hidden_rows(seg, hidden)
             if complete:
                 self._scan(seg, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
                 if len(flags) > cap:
                     complete = False
         if tail:
             if ext is not None:
-                ext.add(tail, hidden)
-            if complete:
-                self._scan(tail, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
-                complete = len(flags) <= cap
+                ext.add(tail)
+            else:
+                if survey and b'hidden="' in tail:
+                    _hidden_rows(tail, hidden)
+                if complete:
+                    self._scan(tail, cols, pct_cols, formula_re, pct_re, pct_tokens, flags)
+                    complete = len(flags) <= cap
+        if hidden:
+            self.hidden[sheet] = hidden
         if ext is not None:
-            if hidden:
-                self.hidden[sheet] = hidden
+            if not ext.exact and ext.row_bound() * ext.cols() > self.lim["max_cells"]:
+                return self._scan_part(part, sheet, cap, cols, pct_cols, mode="exact")
             self._rows_total += ext.rows()
-            issue = ext.check(self.file, sheet, self.lim, self._rows_total)
+            issue = extent_issue(self.file, sheet, ext.rows(), ext.cols(), self.lim, self._rows_total, ext.far)
             if issue is not None:
                 raise _Refused([issue])
         return flags, complete

@@ -670,3 +670,31 @@ def test_totals_search_of_a_wide_frame_is_the_search_of_a_narrow_one() -> None:
         df = pl.DataFrame({f"c{j}": [rnd.choice(values) for _ in range(h)] for j in range(w)},
                           schema={f"c{j}": pl.String for j in range(w)})
         assert load._total_rows(df).to_list() == load._total_rows_wide(df, df.columns).to_list(), df
+
+
+def test_used_range_of_a_wide_sheet_with_rows_out_of_order(tmp_path: Path) -> None:
+    # 60 columns; a stray cell at A999999 written FIRST in sheetData (rows out of order: the last
+    # row of the sheet is not its largest): 999,999 × 60 = 59,999,940 cells > 50,000,000
+    from cm_payroll.load import read_table
+    from cm_payroll.rulebooks import module_for
+    spec = next(f for f in module_for("securities").FILES if f.name == "clients")
+    grid = [CLIENTS_HEADER + [f"x{i}" for i in range(52)]] + [r + [0] * 52 for r in clients_rows()]
+    plain = book(grid, "客户资产")
+    (tmp_path / "clients.xlsx").write_bytes(plain)
+    raw, issues = read_table(tmp_path / "clients.xlsx", spec)
+    assert not issues and raw.frame.height == 4                       # wide, small: read
+    data = restored(book(grid, "客户资产", extra={(999998, 0): "x"}), "xl/worksheets/sheet1.xml")
+    z = zipfile.ZipFile(io.BytesIO(data))
+    xml = z.read("xl/worksheets/sheet1.xml")
+    stray = xml[xml.index(b'<row r="999999"'):xml.index(b"</row>", xml.index(b'<row r="999999"')) + 6]
+    xml = xml.replace(stray, b"").replace(b"<sheetData>", b"<sheetData>" + stray)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for i in z.infolist():
+            out.writestr(i.filename, xml if i.filename == "xl/worksheets/sheet1.xml" else z.read(i))
+    (tmp_path / "clients.xlsx").write_bytes(buf.getvalue())
+    raw, issues = read_table(tmp_path / "clients.xlsx", spec)
+    assert raw is None and [i.message for i in issues] == [
+        "the used range A1:BH999999 has 59,999,940 cells; the limit is 50,000,000 (input_limits.max_cells): "
+        "delete the stray cells far right of the table or far below it (the used range ends at column BH, "
+        "row 999,999), then save the file again"], issues
