@@ -389,8 +389,10 @@ def _xlsx_grids(path: Path, data: bytes, sheet_name: str, lim: dict):
         survey = pool.submit(cells.survey)
         try:
             grids, issues = _excel_grids(path, data, sheet_name, cells)
-        finally:
+        except BaseException:
             cells.abandon()          # a failed load: the survey stops at its next chunk
+            raise
+        finally:
             survey.result()
     _raise_if(cells.failure)
     return grids, issues, cells

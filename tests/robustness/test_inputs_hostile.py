@@ -698,3 +698,23 @@ def test_used_range_of_a_wide_sheet_with_rows_out_of_order(tmp_path: Path) -> No
         "the used range A1:BH999999 has 59,999,940 cells; the limit is 50,000,000 (input_limits.max_cells): "
         "delete the stray cells far right of the table or far below it (the used range ends at column BH, "
         "row 999,999), then save the file again"], issues
+
+
+def test_flags_and_hidden_rows_are_read_even_when_calamine_finishes_first(tmp_path: Path, monkeypatch) -> None:
+    # the second pass of the survey (flagged cells, hidden rows) runs while calamine loads; when
+    # calamine is done first, the load waits for it (it is never cut short)
+    import time
+
+    from cm_payroll import load
+    from cm_payroll.rulebooks import module_for
+    spec = next(f for f in module_for("securities").FILES if f.name == "clients")
+    orig = load.XlsxCells._scan_part
+
+    def slow(self, *a, mode="flags", **kw):
+        if mode == "flags":
+            time.sleep(1.0)
+        return orig(self, *a, mode=mode, **kw)
+    monkeypatch.setattr(load.XlsxCells, "_scan_part", slow)
+    (tmp_path / "clients.xlsx").write_bytes(book(CLIENTS_GRID, "客户资产", hidden_rows=[2]))
+    raw, issues = load.read_table(tmp_path / "clients.xlsx", spec)
+    assert not issues and raw.warnings == [f"clients.xlsx(工作表 客户资产)第 3 {HIDDEN}"], raw.warnings
