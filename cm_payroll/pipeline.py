@@ -106,7 +106,8 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         times: dict[str, float] = {}
         t0 = time.perf_counter()
         report("load", name)
-        inputs, issues = load_month(input_dir / name, m, mod.FILES, rb.sheet, mod.TRACKS, state=state)
+        inputs, issues = load_month(input_dir / name, m, mod.FILES, rb.sheet, mod.TRACKS,
+                                    rb.at(m).get("input_limits"), state=state)
         times["load+validate"] = time.perf_counter() - t0
         if issues:
             all_issues += issues
@@ -520,7 +521,7 @@ def validate_month(month: str, input_dir: Path, rules: str = "securities") -> Mo
     m = parse_month(month)
     rb = load_rulebook(rules)
     mod = module_for(rb.id)
-    inputs, issues = load_month(Path(input_dir) / month, m, mod.FILES, rb.sheet, mod.TRACKS)
+    inputs, issues = load_month(Path(input_dir) / month, m, mod.FILES, rb.sheet, mod.TRACKS, rb.at(m).get("input_limits"))
     if not issues:
         ctx = MonthContext(month=m, first_month=m, rulebook=rb, params=rb.at(m))
         issues = mod.check_month(inputs, mod.empty_state(), ctx)

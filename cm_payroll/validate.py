@@ -8,6 +8,7 @@ column; the rows it flags become `InputIssue`s naming file, sheet, Excel row and
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.load import RawTable, find_file, read_table
+from cm_payroll.load import RawTable, find_file, input_limits, read_table
 from cm_payroll.units import SCORE_SCALE, div_half_up
 from cm_payroll.months import fmt_month, month_end, month_start
 from cm_payroll.schema import Column, FileSpec
@@ -26,6 +27,7 @@ ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$"
 RESERVED_IDS = ("con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10)))
 FILE_NAME_IDS = ("manager_id", "supervisor_id")
 MAX_INT_DIGITS = 13        # money below 10 trillion yuan
+MAX_SHOWN = 100_000        # bad cells of one column listed one by one (load_month caps the file's list again)
 
 
 @dataclass
@@ -75,22 +77,50 @@ class MonthInputs:
 
 # --------------------------------------------------------------------------------------------- typing
 
-_NUM_RE = r"^([+-]?)(\d*)(?:\.(\d*))?$"
-_EXP_RE = r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$"
+_NUM_RE = r"^([+-]?)([0-9]*)(?:\.([0-9]*))?$"          # ASCII digits: \d is Unicode
+_EXP_RE = r"^[+-]?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
 
 
-def _nfkc_series(s: pl.Series) -> pl.Series:
+def _nfkc_series(s: pl.Series, strict: bool = False) -> pl.Series:
     """NFKC, worked out only where it can change something: ASCII text is NFKC-stable, and the
-    distinct other values are normalised once each (a category column holds a handful)."""
+    distinct other values are normalised once each (a category column holds a handful). `strict`
+    (numbers, dates, ids): a value with a compatibility character other than the full-width forms
+    (superscript ², subscript ₂, circled ①, fractions ½, ligatures…) becomes NON_FORM, which no
+    parser accepts: NFKC would read ²¹³⁰⁰ as 21300."""
     wide = s.str.contains(r"[^\x00-\x7f]").fill_null(False)
     if not wide.any():
         return s
     distinct = s.filter(wide).unique()
-    return s.replace(distinct, distinct.str.normalize("NFKC"))
+    folded = distinct.str.normalize("NFKC")
+    if strict:
+        folded = pl.Series([NON_FORM if compat_chars(v) else f for v, f in zip(distinct.to_list(), folded.to_list())],
+                           dtype=pl.String)
+    return s.replace(distinct, folded)
 
 
-def _nfkc(c: pl.Expr) -> pl.Expr:
+NON_FORM = "\x00"        # a value no parser reads (a NUL never reaches the validator from a file)
+_FOLDABLE = ("<wide>", "<narrow>", "<noBreak>")     # full-width forms, half-width forms, no-break spaces
+
+
+def compat_chars(v: str) -> list[str]:
+    """The characters of `v` that NFKC would change into something else than their full-width /
+    half-width / no-break twin: ², ₂, ①, ½, ﬁ, ℃ …"""
+    out = []
+    for ch in v:
+        if ch.isascii():
+            continue
+        dec = unicodedata.decomposition(ch)
+        if dec and dec.startswith("<") and not dec.startswith(_FOLDABLE):
+            out.append(ch)
+        elif dec and not dec.startswith("<") and unicodedata.normalize("NFKC", ch).isascii():
+            out.append(ch)           # a canonical twin of an ASCII character (K KELVIN SIGN, Ω OHM)
+    return out
+
+
+def _nfkc(c: pl.Expr, strict: bool = False) -> pl.Expr:
     """c.str.normalize("NFKC"), same result, without the per-row cost on plain ASCII columns."""
+    if strict:
+        return c.map_batches(lambda s: _nfkc_series(s, True), return_dtype=pl.String)
     return c.map_batches(_nfkc_series, return_dtype=pl.String)
 
 
@@ -98,7 +128,7 @@ _NUMBER_NOISE = r"[,\s¥]|^(?i:rmb)|元$"
 
 
 def _clean_number_series(s: pl.Series) -> pl.Series:
-    s = _nfkc_series(s)
+    s = _nfkc_series(s, strict=True)
     if not s.str.contains(_NUMBER_NOISE).fill_null(False).any():     # the usual case: nothing to strip
         return s
     t = s.str.replace_all(r"[\s¥]", "").str.replace(r"^(?i:rmb)", "").str.replace(r"元$", "")
@@ -146,17 +176,23 @@ def _score(c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr]:
     return val, ok
 
 
-def _date(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    s = _nfkc(c).str.strip_chars()
-    serial = s.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
-    compact = s.str.extract(r"^(\d{8})$", 1)
-    t = (s.str.replace(r"[T ].*$", "")
+# A time after the date, as exports write datetimes (2013-01-05 00:00:00, 2013-01-05T10:30): anything
+# else after the date (2006-08-21 待定) is not a date.
+_TIME = r"(?:[T ](?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?)?$"
+
+
+def _date(c: pl.Expr, epoch: dt.date = dt.date(1899, 12, 30)) -> tuple[pl.Expr, pl.Expr]:
+    """`epoch`: day 0 of the workbook's serial numbers (1899-12-30; 1904-01-01 in a 1904 workbook)."""
+    s = _nfkc(c, strict=True).str.strip_chars()
+    serial = s.str.extract(r"^([0-9]{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    compact = s.str.extract(r"^([0-9]{8})$", 1)
+    t = (s.str.extract(r"^([0-9]{4}[-/.年][0-9]{1,2}[-/.月][0-9]{1,2}日?)" + _TIME, 1)
          .str.replace_all(r"[年月/.]", "-").str.replace(r"日$", ""))
     parsed = pl.coalesce(
         t.str.to_date("%Y-%m-%d", strict=False),
         compact.str.to_date("%Y%m%d", strict=False),
         pl.when(serial.is_between(1, 2958465)).then(
-            pl.lit(dt.date(1899, 12, 30)) + pl.duration(days=serial)).cast(pl.Date),
+            pl.lit(epoch) + pl.duration(days=serial)).cast(pl.Date),
     )
     ok = parsed.is_not_null() & parsed.dt.year().is_between(1950, 2100)
     return pl.when(ok).then(parsed), ok
@@ -171,11 +207,12 @@ def _lookup(c: pl.Expr, col: Column) -> tuple[pl.Expr, pl.Expr]:
     return val, val.is_not_null()
 
 
-def _typed_column(col: Column, c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl.Expr, pl.Expr, str]:
+def _typed_column(col: Column, c: pl.Expr, g: pl.Expr | None = None,
+                  epoch: dt.date = dt.date(1899, 12, 30)) -> tuple[pl.Expr, pl.Expr, str]:
     """(value, ok, message-if-not-ok) for a non-blank cell; `g` as in _number_parts."""
     k = col.kind
     if k == "id":
-        v = _nfkc(c).str.strip_chars()
+        v = _nfkc(c, strict=True).str.strip_chars()
         msg = "not a valid id: letters, digits, '-' and '_' only (no spaces, slashes or dots), at most 64 characters"
         if col.key in FILE_NAME_IDS:
             return v, v.str.contains(ID_PATTERN) & ~v.str.to_lowercase().is_in(RESERVED_IDS), (
@@ -191,7 +228,7 @@ def _typed_column(col: Column, c: pl.Expr, g: pl.Expr | None = None) -> tuple[pl
         v, ok = _lookup(c, col)
         return v == "yes", ok, "expected 是 or 否"
     if k == "date":
-        v, ok = _date(c)
+        v, ok = _date(c, epoch)
         return v, ok, "not a date (use 2013-01-05, 2013/1/5, 2013年1月5日 or an Excel date)"
     if k in ("money", "money_nonneg"):
         v, ok = _money(c, g)
@@ -222,7 +259,9 @@ def _slow_numbers(raw: pl.DataFrame, col: Column, values: pl.DataFrame) -> pl.Da
     for s in src.filter(mask).to_list():
         try:
             d = Decimal(s.strip()) * scale
-        except InvalidOperation:
+            if not d.is_finite() or abs(d.adjusted()) > 40:
+                raise InvalidOperation
+        except ArithmeticError:      # InvalidOperation, Overflow (1e999999)
             fixed.append(None)
             continue
         if col.kind == "score" and d != d.to_integral_value():
@@ -275,7 +314,7 @@ def _exact_number(col: Column, c: pl.Expr, dtype: pl.DataType, places: int | Non
     return pl.when(units.is_between(-limit + 1, limit - 1)).then(units.cast(pl.Int64))
 
 
-def _by_distinct(col: Column, s: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
+def _by_distinct(col: Column, s: pl.Series, epoch: dt.date = dt.date(1899, 12, 30)) -> tuple[pl.Expr, pl.Expr] | None:
     """(value, ok) of a column worked out once per distinct value and mapped back (a 5,000,000-row
     工号 column holds 100,000 ids, a category column a handful of values); None when the column is
     small or mostly distinct (then the row-wise expressions are as cheap)."""
@@ -284,7 +323,7 @@ def _by_distinct(col: Column, s: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
     u = s.unique().drop_nulls()
     if u.len() * 4 > s.len():
         return None
-    val, ok, _ = _typed_column(col, pl.col("raw"))
+    val, ok, _ = _typed_column(col, pl.col("raw"), None, epoch)
     m = pl.DataFrame({"raw": u}).select("raw", val.alias("val"), ok.fill_null(False).alias("ok"))
     bad = m.filter(~pl.col("ok")).get_column("raw")
     c = pl.col(col.key)
@@ -295,8 +334,9 @@ def _by_distinct(col: Column, s: pl.Series) -> tuple[pl.Expr, pl.Expr] | None:
     return c.replace_strict(m.get_column("raw"), vals, default=None, return_dtype=vals.dtype), ok_expr
 
 
-def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
-    """All cells of one file typed at once; every bad cell of the file reported."""
+def type_table(raw: RawTable, max_shown: int = MAX_SHOWN) -> tuple[pl.DataFrame, list[InputIssue]]:
+    """All cells of one file typed at once; every bad cell of the file reported (the first
+    `max_shown` of each check one by one, then a count)."""
     spec, df = raw.spec, raw.frame
     issues: list[InputIssue] = []
     exprs, present = [], []
@@ -329,11 +369,11 @@ def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
         elif col.kind == "text" and (df.height == 0 or (df.get_column(col.key).str.len_bytes().max() or 0) <= MAX_TEXT):
             val, ok = c, pl.lit(True)               # no cell has more bytes than the limit has characters
         else:
-            mapped = _by_distinct(col, df.get_column(col.key)) if col.kind in BY_DISTINCT else None
+            mapped = _by_distinct(col, df.get_column(col.key), raw.epoch) if col.kind in BY_DISTINCT else None
             if mapped is not None:
                 val, ok = mapped
             else:
-                val, ok, _ = _typed_column(col, c, pl.col("__g_" + col.key) if col.key in slow else None)
+                val, ok, _ = _typed_column(col, c, pl.col("__g_" + col.key) if col.key in slow else None, raw.epoch)
         exprs += [val.alias(col.key), (c.is_null() | ok).fill_null(False).alias("__ok_" + col.key)]
     typed = src.select([pl.col("_row"), pl.col("_sheet")] + exprs)
     for col in present:
@@ -344,11 +384,20 @@ def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
             # rows are identified by (sheet, row): a continuation sheet repeats row numbers
             shown = df.join(bad, on=["_row", "_sheet"], how="semi", nulls_equal=True).select(
                 "_row", "_sheet", pl.col(col.key).cast(pl.String).str.slice(0, 40))
-            for r, sh, v in shown.iter_rows():
-                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), f"{msg}; found {v!r}"))
+            for r, sh, v in shown.head(max_shown).iter_rows():
+                odd = compat_chars(v) if v is not None and not v.isascii() else []
+                note = (f" ({', '.join(sorted(set(odd)))}: superscript, subscript, circled or other compatibility "
+                        "characters are not digits; type plain digits)") if odd else ""
+                issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), f"{msg}; found {v!r}{note}"))
+            if bad.height > max_shown:
+                issues.append(InputIssue(raw.file, None, None, raw.label(col.key),
+                                         f"… and {bad.height - max_shown:,} more of the same kind ({msg})"))
         if not col.nullable:
             blank = typed.filter(pl.col("__ok_" + col.key) & pl.col(col.key).is_null()).select("_row", "_sheet")
-            for r, sh in blank.iter_rows():
+            if blank.height > max_shown:
+                issues.append(InputIssue(raw.file, None, None, raw.label(col.key), f"… and "
+                                         f"{blank.height - max_shown:,} more of the same kind (empty cell)"))
+            for r, sh in blank.head(max_shown).iter_rows():
                 issues.append(InputIssue(raw.file, sh, r, raw.label(col.key), "empty cell; a value is required"))
         if col.kind == "money_nonneg":
             neg = typed.filter(pl.col(col.key) < 0).select("_row", "_sheet", col.key)
@@ -376,7 +425,10 @@ def type_table(raw: RawTable) -> tuple[pl.DataFrame, list[InputIssue]]:
     if spec.key:
         dup = typed.filter(pl.struct(list(spec.key)).is_duplicated() & pl.all_horizontal(
             [pl.col(k).is_not_null() for k in spec.key]))
-        for row in dup.select("_row", "_sheet", *spec.key).iter_rows():
+        if dup.height > max_shown:
+            issues.append(InputIssue(raw.file, None, None, raw.label(spec.key[-1]), f"… and "
+                                     f"{dup.height - max_shown:,} more of the same kind (duplicate)"))
+        for row in dup.select("_row", "_sheet", *spec.key).head(max_shown).iter_rows():
             r, sh, *k = row
             issues.append(InputIssue(raw.file, sh, r, raw.label(spec.key[-1]),
                                      f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, k))}"))
@@ -397,10 +449,13 @@ def empty_frame(spec: FileSpec) -> pl.DataFrame:
 # --------------------------------------------------------------------------------------------- month
 
 def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str = "",
-               tracks: tuple[str, ...] = (), state: pl.DataFrame | None = None
+               tracks: tuple[str, ...] = (), limits: dict | None = None, state: pl.DataFrame | None = None
                ) -> tuple[MonthInputs, list[InputIssue]]:
     """Load and validate every input file of one month folder; return all issues of all files.
-    `state` is the ledger state before the month (decision 36: who may be terminated off the roster)."""
+    `limits`: the rulebook's input_limits (load.DEFAULT_LIMITS when None); `state`: the ledger state
+    before the month (decision 36: who may be terminated off the roster)."""
+    lim = input_limits(limits)
+    warnings: list[Warning_] = []
     issues: list[InputIssue] = []
     tables: dict[str, Table] = {}
     if not folder.is_dir():
@@ -415,21 +470,47 @@ def load_month(folder: Path, month: int, specs: tuple[FileSpec, ...], sheet: str
                                          f"{folder.name}/ ({spec.zh}; .xlsx, .xls, .csv or .parquet)"))
             tables[spec.name] = Table(spec, empty_frame(spec))
             continue
-        raw, read_issues = read_table(path, spec, sheet)
+        raw, read_issues = read_table(path, spec, sheet, lim)
         if raw is None:
-            issues += read_issues
+            issues += cap_issues(read_issues, lim["max_errors_per_file"])
             tables[spec.name] = Table(spec, empty_frame(spec), file=path.name)
             continue
-        typed, type_issues = type_table(raw)
-        issues += type_issues
+        warnings += [Warning_(None, "input_warning", w) for w in raw.warnings]
+        typed, type_issues = type_table(raw, lim["max_errors_per_file"])
+        issues += cap_issues(type_issues, lim["max_errors_per_file"])
         if typed.height == 0 and spec.required:
             issues.append(InputIssue(path.name, raw.sheet, message="no data rows (a required file "
                                      "cannot be header-only)"))
         tables[spec.name] = Table(spec, typed, path.name, raw.sheet, raw.sha256, raw.headers)
-    inputs = MonthInputs(month, folder, tables)
+    inputs = MonthInputs(month, folder, tables, warnings)
     roster_ok = tables["roster"].present and not any(i.file == tables["roster"].file for i in issues)
     issues += common_checks(inputs, tracks, check_ids=roster_ok, state=state)
     return inputs, issues
+
+
+MAX_MESSAGE = 400          # characters of one message
+
+
+def cap_issues(issues: list[InputIssue], limit: int) -> list[InputIssue]:
+    """The first `limit` issues of one file (in the order a clerk reads them), then one line per kind
+    of the others: "… and 2,097,140 more of the same kind"; every message at most MAX_MESSAGE long."""
+    def short(i: InputIssue) -> InputIssue:
+        if len(i.message) <= MAX_MESSAGE:
+            return i
+        return InputIssue(i.file, i.sheet, i.row, i.column, i.message[:MAX_MESSAGE - 1] + "…")
+    counted = [i for i in issues if i.row is None and i.message.startswith("… and ")]
+    issues = [i for i in issues if not (i.row is None and i.message.startswith("… and "))]
+    if len(issues) <= limit:
+        return [short(i) for i in issues] + counted
+    ordered = sorted(issues, key=lambda i: (i.sheet or "", i.row or 0, i.column or "", i.message))
+    kept, rest = ordered[:limit], ordered[limit:]
+    kinds: dict[tuple, int] = {}
+    for i in rest:
+        k = (i.file, i.column, i.message.split("; found")[0][:120])
+        kinds[k] = kinds.get(k, 0) + 1
+    more = [InputIssue(f, None, None, col, f"… and {n:,} more of the same kind ({what})")
+            for (f, col, what), n in sorted(kinds.items(), key=lambda x: -x[1])[:50]]
+    return [short(i) for i in kept] + more + counted
 
 
 ENDING_EVENTS = ("terminated", "resignation")
