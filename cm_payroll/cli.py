@@ -175,6 +175,9 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
         return
     if quiet:
         return
+    for x in summary.output_changes:
+        err.print(t("out.output_changed", month=x["month"], file=x["file"], change=t(f"change.{x['change']}")),
+                  highlight=False, markup=False)
     if summary.rulebook_change:
         out.print(t("out.rulebook_changed", n=len(summary.rulebook_change)), highlight=False, markup=False)
     if not summary.months:

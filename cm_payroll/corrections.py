@@ -119,8 +119,9 @@ def trace_pending(ledger: Ledger) -> list[str]:
 
 
 def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir: Path, output_dir: Path,
-                 report, options=None, change: dict | None = None):
-    from cm_payroll.pipeline import RunSummary, compute, corrections_frame, note_rulebook_change, write_run
+                 report, options=None, change: dict | None = None, edited: list[dict] | None = None):
+    from cm_payroll.pipeline import (RunSummary, compute, corrections_frame, note_output_changes,
+                                     note_rulebook_change, write_run)
 
     months = plan.months
     name = fmt_month(months[0])
@@ -136,6 +137,7 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir:
     computed = compute(rb, mod, months, input_dir, state, plan.first, applied, report, ledger.aux_before(name),
                        start=plan.start)
     note_rulebook_change(computed[0], change or {}, rb)
+    note_output_changes(computed[0], edited or [], rb)
     booked = []
     for c in computed:
         x = fmt_month(c.month)

@@ -31,6 +31,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "out.pending": {"en": "pending (no input files yet): {months}", "zh": "待处理(尚无输入文件):{months}"},
     "out.rulebook_changed": {"en": "the rulebook changed: {n} parameter(s) listed in the exceptions report and "
                                    "run.json", "zh": "规则已变更:{n} 项参数变更已列入例外事项报告和 run.json"},
+    "out.output_changed": {"en": "warning: {month}/{file} was {change} after its run (listed as output_changed "
+                                 "in the exceptions report)",
+                           "zh": "警告:{month}/{file} 在运行后{change}(已列入例外事项报告:输出文件被改动)"},
+    "change.edited": {"en": "edited", "zh": "被修改"},
+    "change.deleted": {"en": "deleted", "zh": "被删除"},
+    "change.added": {"en": "added", "zh": "被加入"},
     # errors
     "err.input": {"en": "{n} input error(s){where}; nothing was written.",
                   "zh": "输入文件有 {n} 处错误{where};未写出任何文件。"},

@@ -23,9 +23,9 @@ from cm_payroll import __version__, units
 from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
 from cm_payroll.faults import point
-from cm_payroll.ledger import (Ledger, Lock, MonthEntry, StagedMonth, commit, dumps, head_document,
+from cm_payroll.ledger import (Ledger, MonthEntry, StagedMonth, commit, dumps, head_document,
                                new_staging, output_error, pending_digest, sha256_bytes, stage_rulebook,
-                               write_month_files)
+                               run_lock, write_month_files)
 from cm_payroll.load import find_file
 from cm_payroll.months import fmt_month, parse_month
 from cm_payroll.plan import Plan, file_sha256, plan_month, plan_year
@@ -68,11 +68,13 @@ class RunSummary:
     pending: list[str] = field(default_factory=list)     # `year`: months without input files yet
     nothing_to_do: bool = False                          # every month with inputs computed, unchanged
     rulebook_change: list[dict] = field(default_factory=list)   # parameters old → new (--rules-changed)
+    output_changes: list[dict] = field(default_factory=list)    # outputs edited/deleted since their run
 
     def as_dict(self) -> dict:
         return {"rulebook": self.rulebook, "output_root": str(self.output_root),
                 "months": [m.as_dict() for m in self.months], "pending_months": self.pending,
-                "nothing_to_do": self.nothing_to_do, "rulebook_change": self.rulebook_change}
+                "nothing_to_do": self.nothing_to_do, "rulebook_change": self.rulebook_change,
+                "output_changes": self.output_changes}
 
 
 def _noop(stage: str, month: str) -> None:
@@ -347,8 +349,7 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
     mod = module_for(rb.id)
     if not input_dir.is_dir():
         raise UsageError(f"--input {input_dir}: no such folder")
-    output_dir.mkdir(parents=True, exist_ok=True)
-    with Lock(output_dir):
+    with run_lock(output_dir):         # a refused run on a new output folder leaves no folder behind
         ledger = Ledger.open(output_dir)
         point("locked")
         if ledger.rulebook_id and ledger.rulebook_id != rb.id:
@@ -358,10 +359,12 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
         if plan.nothing_to_do:
             return RunSummary(rb.id, output_dir, [], plan.pending, nothing_to_do=True)
         change = rulebook_change(ledger, rb, plan.months[0], rules_changed)
+        edited = output_changes(ledger)
         if plan.rerun:     # --force on a closed month (SPEC 6)
             from cm_payroll.corrections import rerun_closed
-            summary = rerun_closed(ledger, rb, mod, plan, input_dir, output_dir, report, opts, change)
+            summary = rerun_closed(ledger, rb, mod, plan, input_dir, output_dir, report, opts, change, edited)
             summary.rulebook_change = change.get("parameters", []) if change else []
+            summary.output_changes = edited
             return summary
         report("plan", ",".join(fmt_month(k) for k in plan.months))
         months = plan.months
@@ -374,6 +377,7 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
         computed = compute(rb, mod, months, input_dir, state, plan.first, corr, report,
                            ledger.aux_before(fmt_month(months[0])), start=plan.start)
         note_rulebook_change(computed[0], change, rb)
+        note_output_changes(computed[0], edited, rb)
         # A correction for a manager not on the roster of that month stays pending (nothing is lost).
         left = []
         if pending:
@@ -382,7 +386,7 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
         outcomes = write_run(ledger, rb, mod, computed, output_dir, fmt_month(plan.first), input_dir, report,
                              pending_after=left, options=opts, start_month=plan.start)
         return RunSummary(rb.id, output_dir, outcomes, plan.pending,
-                          rulebook_change=change.get("parameters", []) if change else [])
+                          rulebook_change=change.get("parameters", []) if change else [], output_changes=edited)
 
 
 def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> dict:
@@ -404,7 +408,10 @@ def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> 
         # The file differs, every parameter in force is the same (comments, labels; a new release's
         # built-in file): not a change of the rules. The new sha256 is recorded by the run.
         return {}
-    if not allowed:
+    # A parameter the old rulebook did not have (a new release's new rule) contradicts nothing: it is
+    # listed, not refused. A value that differs from the one in force before needs --rules-changed.
+    if not allowed and any(c["old"] is not None for c in changes):
+        changes = [c for c in changes if c["old"] is not None]
         shown = "; ".join(f"{c['name']} {_j(c['old'])} → {_j(c['new'])}" for c in changes[:8])
         more = f" (and {len(changes) - 8} more)" if len(changes) > 8 else ""
         again = old_source.removeprefix("builtin:")
@@ -427,7 +434,7 @@ def _changes_from_run_json(ledger: Ledger, last: str, rb: Rulebook, first: int) 
             raise ValueError
         old = {p["name"]: p for p in json.loads(path.read_text("utf-8")).get("parameters", [])}
     except (OSError, ValueError, KeyError, TypeError):
-        return [{"name": "(参数未知)", "article": "", "old": None, "new": rb.sha256[:12]}]
+        return [{"name": "(参数未知)", "article": "", "old": "?", "new": rb.sha256[:12]}]
     new = {p["name"]: p for p in rb.used(first)}
     return [{"name": n, "article": (new.get(n) or old.get(n))["article"], "old": old.get(n, {}).get("value"),
              "new": new.get(n, {}).get("value")}
@@ -450,6 +457,37 @@ def note_rulebook_change(c: Computed, change: dict, rb: Rulebook) -> None:
     extra = pl.DataFrame(rows, schema=EXCEPTION_SCHEMA, orient="row")
     c.result.exceptions = finalize_exceptions(pl.concat([c.result.exceptions, extra]), rb)
     c.notes["rulebook_change"] = change
+
+
+_WHAT = {"edited": "在运行后被修改(与运行时写出的文件不一致)", "deleted": "在运行后被删除",
+         "added": "是运行后加入的文件"}
+
+
+def output_changes(ledger: Ledger) -> list[dict]:
+    """The computed months' output files that differ from what their runs wrote (edited, deleted,
+    added), as {month, file, change}; Office lock files (~$…, .~lock…) of an open workbook are not
+    changes."""
+    out = []
+    for ch in ledger.changed_outputs():
+        name = Path(ch.file).name
+        if ch.change == "added" and name.startswith(("~$", ".~lock")):
+            continue
+        out.append({"month": ch.month, "file": ch.file, "change": ch.change})
+    return out
+
+
+def note_output_changes(c: Computed, changes: list[dict], rb: Rulebook) -> None:
+    """List the changed outputs in the first computed month (`output_changed`, no manager), and in
+    run.json: a signed or paid workbook edited after its run is never passed over in silence."""
+    if not changes:
+        return
+    rows = [{"manager_id": None, "name": None, "type": "output_changed", "article": "",
+             "description": f"{x['month']} 的输出文件 {x['file']} {_WHAT.get(x['change'], x['change'])};"
+                            f"请核对(原文件的校验值记录在台账中)",
+             "amount": None, "approval_needed": False, "approval_ref": None} for x in changes]
+    extra = pl.DataFrame(rows, schema=EXCEPTION_SCHEMA, orient="row")
+    c.result.exceptions = finalize_exceptions(pl.concat([c.result.exceptions, extra]), rb)
+    c.notes["output_changes"] = changes
 
 
 def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Computed], output_dir: Path,

@@ -63,7 +63,7 @@ def test_a_month_without_input_folder_is_an_error_naming_it(tmp_path):
     with pytest.raises(InputErrors) as e:
         run_month("2013-07", inp, tmp_path / "out")
     assert "2013-05" in str(e.value) and "consecutive" in str(e.value)
-    assert not any(p.name[:2] == "20" for p in (tmp_path / "out").iterdir())
+    assert not (tmp_path / "out").exists()          # a refused run on a new output folder leaves none
     # also on a root that exists: 2013-03 computed, 2013-05 missing
     run_month("2013-03", inp, tmp_path / "out")
     with pytest.raises(InputErrors, match="2013-05"):
@@ -219,3 +219,26 @@ def test_pdf_without_a_cjk_font_is_refused_before_anything_is_computed(tmp_path)
     assert proc.returncode == 3, proc.stderr
     assert "fonts-noto-cjk" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "2013-01").exists()
+
+
+def test_outputs_edited_or_deleted_after_their_run_are_listed_by_the_next_run(tmp_path):
+    inp = tmp_path / "in"
+    write_inputs(e3_spec(), inp)
+    out = tmp_path / "out"
+    run_month("2013-01", inp, out)
+    book = out / "2013-01" / "payroll_2013-01.xlsx"
+    data = bytearray(book.read_bytes())
+    data[-30] ^= 1
+    book.write_bytes(bytes(data))
+    (out / "2013-01" / "slips" / "Y1.xlsx").unlink()
+    (out / "2013-01" / "~$payroll_2013-01.xlsx").write_bytes(b"lock")      # Excel's lock file: not a change
+    proc = run_cli("month", "2013-02", "--input", str(inp), "--output", str(out), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert "2013-01/payroll_2013-01.xlsx was edited" in proc.stderr
+    assert "2013-01/slips/Y1.xlsx was deleted" in proc.stderr
+    exc = load_result(out, "2013-02", "exceptions").filter(pl.col("type") == "output_changed")
+    texts = sorted(exc.get_column("description").to_list())
+    assert len(texts) == 2 and "payroll_2013-01.xlsx" in texts[0] and "在运行后被修改" in texts[0]
+    assert "slips/Y1.xlsx" in texts[1] and "在运行后被删除" in texts[1]
+    run = json.loads((out / "2013-02" / "run.json").read_text("utf-8"))
+    assert {x["change"] for x in run["output_changes"]} == {"edited", "deleted"}

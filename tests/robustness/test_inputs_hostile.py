@@ -66,7 +66,7 @@ def refused(proc, out: Path, *words: str, code: int = 1) -> None:
     assert "panicked" not in proc.stderr and "WARNING" not in proc.stderr, report(proc)
     # nothing written: no month folder, no ledger (only the lock file the run took)
     left = sorted(q.name for q in out.rglob("*")) if out.exists() else []
-    assert left in ([], [".lock"]), left
+    assert left == [], left
 
 
 # --------------------------------------------------------------------------------------------- builders

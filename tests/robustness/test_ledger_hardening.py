@@ -661,8 +661,6 @@ def test_lock_takes_the_file_at_its_path(tmp_path: Path) -> None:
         assert os.fstat(lk.fd).st_ino == os.stat(root / ".lock").st_ino
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline._run_month must take the lock with cm_payroll.ledger.run_lock("
-                                       "output_dir) instead of output_dir.mkdir() + Lock(output_dir)")
 def test_input_errors_on_a_new_root_leave_no_output_folder(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     (inp / "2013-01" / "clients.csv").write_text("manager_id,client_id\n", encoding="utf-8")
