@@ -210,7 +210,7 @@ def run_chain(rb, mod, folder: Path, state, aux, work: Path) -> tuple[Run, objec
     m = parse_month(MONTH)
     with run.stage("load+validate"), Wrapped(validate, "read_table") as rd:
         inputs, issues = validate.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
-        ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.at(m),
+        ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.values(m),
                            corrections=None, aux=dict(aux))
         issues += mod.check_month(inputs, state, ctx)
     if issues:
@@ -278,7 +278,7 @@ def best_of(k: int, fn, *a):
 
 def rowwise_vs_polars(c, mod) -> dict:
     clients = c.inputs["clients"]
-    p = mod.build_params(c.ctx.params)
+    p = c.ctx.params
     t_rows, rows = timed(clients.select("manager_id", "origin", "is_new", "opening_assets", "closing_assets",
                                         "daily_avg_assets", "net_income").rows)
     pay = c.result.pay
@@ -387,7 +387,7 @@ def slips_one_process(mod, c, n: int, dest: Path) -> tuple[float, float, int]:
     """Ours, one process, on the first n managers (builder + workbook + file); and the bare loop."""
     from cm_payroll.render import parallel
     pay = c.result.pay.sort("manager_id").head(n)
-    p = mod.build_params(c.ctx.params)
+    p = c.ctx.params
     dest.mkdir(parents=True, exist_ok=True)
     hashes: dict[str, str] = {}
 
@@ -476,7 +476,7 @@ def bench_size(n: int, formats: tuple[str, ...], cli: bool, slips_sample: int) -
         out["rowwise"]["ratio_vs_aggregate_and_rules_stages"] = round(
             (out["rowwise"]["rowwise_aggregate_s"] + out["rowwise"]["rowwise_rate_s"])
             / (run.stages["aggregate"].seconds + run.stages["rules"].seconds), 1)
-        p = mod.build_params(c.ctx.params)
+        p = c.ctx.params
         frame, columns = mod.summary(c.result.pay, p)
         bare = bare_summary(frame, columns)
         ours = out["render"]["summary_builder_s"]

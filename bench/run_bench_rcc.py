@@ -108,7 +108,7 @@ def run_chain(rb, mod, folder: Path, state, aux, work: Path) -> tuple[Run, objec
     m = parse_month(MONTH)
     with run.stage("load+validate"), Wrapped(validate, "read_table") as rd:
         inputs, issues = validate.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
-        ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.at(m),
+        ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.values(m),
                            corrections=None, aux=dict(aux))
         issues += mod.check_month(inputs, state, ctx)
     if issues:

@@ -132,7 +132,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
             continue
         if all_issues:
             continue
-        ctx = MonthContext(month=m, first_month=first_month, rulebook=rb, params=rb.at(m),
+        ctx = MonthContext(month=m, first_month=first_month, rulebook=rb, params=month_params(rb, mod, m),
                            corrections=corrections.get(m), aux=aux)
         issues = mod.check_month(inputs, state, ctx)
         if issues:
@@ -155,6 +155,16 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
     if all_issues:
         raise InputErrors(all_issues, first_bad or None)
     return out
+
+
+def month_params(rb: Rulebook, mod: ModuleType, m: int):
+    """The parameter values in force in month m, in the rules' units; a rulebook file that fails the
+    rulebook's own checks (e.g. commission brackets out of order) is a usage error naming them."""
+    p = rb.values(m)
+    problems = mod.check_params(p)
+    if problems:
+        raise UsageError(f"rulebook {rb.source} ({fmt_month(m)}):\n" + "\n".join("  " + x for x in problems))
+    return p
 
 
 CORRECTION_SCHEMA = {"manager_id": pl.String, "amount": pl.Int64, "corrects": pl.String, "note": pl.String}
@@ -191,7 +201,7 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
     """Write the month's outputs into `dest`; return {relative path: sha256}. `options`: slip formats,
     templates and protection (default: xlsx slips only)."""
     name = fmt_month(c.month)
-    p = mod.build_params(c.ctx.params)
+    p = c.ctx.params
     dest.mkdir(parents=True, exist_ok=True)
     hashes: dict[str, str] = {}
     prot = getattr(options, "protection", None)
@@ -561,7 +571,7 @@ def validate_month(month: str, input_dir: Path, rules: str = "securities") -> Mo
     mod = module_for(rb.id)
     inputs, issues = load_month(Path(input_dir) / month, m, mod.FILES, rb.sheet, mod.TRACKS, rb.at(m).get("input_limits"))
     if not issues:
-        ctx = MonthContext(month=m, first_month=m, rulebook=rb, params=rb.at(m))
+        ctx = MonthContext(month=m, first_month=m, rulebook=rb, params=month_params(rb, mod, m))
         issues = mod.check_month(inputs, mod.empty_state(), ctx)
     if issues:
         raise InputErrors(issues, month)

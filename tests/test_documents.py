@@ -43,7 +43,7 @@ def sample_slips():
     months = [parse_month(f"2013-{k:02d}") for k in range(1, 13)]
     computed = compute(rb, mod, months, SAMPLE, mod.empty_state(), months[0], {}, _noop)
     c = computed[-1]
-    slips = list(mod.slips(c.result.pay, c.month, mod.build_params(c.ctx.params)))
+    slips = list(mod.slips(c.result.pay, c.month, c.ctx.params))
     return rb, slips, computed
 
 

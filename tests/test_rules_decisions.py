@@ -17,10 +17,8 @@ from cm_payroll.rulebook import builtin_path, load_rulebook
 from cm_payroll.rulebooks.shared import employment as common
 from cm_payroll.rulebooks.shared import pay
 from cm_payroll.rulebooks.rcc import compliance_checks
-from cm_payroll.rulebooks.rcc.params import build as rcc_params
 from cm_payroll.rulebooks.securities import advisors, present, status, supervision, year_end
 from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, join_state
-from cm_payroll.rulebooks.securities.params import build as sec_params
 from cm_payroll.validate import MonthInputs, Table, common_checks, empty_frame
 from cm_payroll.schema import COMMON
 from tests.scenario_runner import write_inputs
@@ -53,7 +51,7 @@ def test_supervisor_warning_names_advisors_and_trainees_in_chinese() -> None:
 
 
 def test_conversion_request_of_an_advisor_is_rejected_not_converted() -> None:
-    p = sec_params(load_rulebook("securities").at(parse_month("2013-01")))
+    p = load_rulebook("securities").values(parse_month("2013-01"))
     df = pl.DataFrame({"ev_convert_to_advisor": [True, True, False], "track_eff": ["advisor", "sales", "sales"],
                        "status": ["active", "active", "active"], "certified": [True, True, True],
                        "ov_convert_to_advisor": [None, None, None], "cum": [10**9] * 3, "n": [1, 1, 1]},
@@ -136,7 +134,7 @@ def _run_scenario_file(rel: str, tmp: Path) -> Path:
 def test_december_slip_states_the_fraud_exclusion(tmp_path: Path) -> None:
     out = _run_scenario_file("securities/d43_fraud_month_out_of_year_end.yaml", tmp_path)
     m = parse_month("2013-12")
-    p = sec_params(load_rulebook("securities").at(m))
+    p = load_rulebook("securities").values(m)
     slips = {s.manager_id: s for s in present.slips(load_result(out, "2013-12", "pay"), m, p)}
     z1 = next(line for line in slips["Z1"].lines if line.label == "年终奖")
     assert "不含业绩造假月份净收入 10,000.00" in z1.basis and "S-Art.8(4)" in z1.basis
@@ -148,11 +146,11 @@ def test_december_slip_states_the_fraud_exclusion(tmp_path: Path) -> None:
 
 
 def test_slip_notes_state_the_standby_rate_in_force() -> None:
-    p = sec_params(load_rulebook("securities").at(parse_month("2013-01")))
+    p = load_rulebook("securities").values(parse_month("2013-01"))
     row = {"status": "standby", "trigger": False, "ev_fraud": False, "payment_status": "normal",
            "converted": False, "transferred_back": False, "missing_score": False, "year_end_y": None}
     assert any("按15%计提" in n for n in present._notes(row, p))
-    p12 = p.__class__(**{**p.__dict__, "standby_rate": 120_000})
+    p12 = p.replace(standby_rate=120_000)
     assert any("按12%计提" in n for n in present._notes(row, p12))
 
 
@@ -230,8 +228,7 @@ def test_close_ended_terminates_and_forfeits_but_keeps_the_deficit() -> None:
 # ------------------------------------------------------------------------------------ decisions 39, 41
 
 def _rcc_params(**changes) -> object:
-    p = rcc_params(load_rulebook("rcc").at(parse_month("2013-12")))
-    return p.__class__(**{**p.__dict__, **changes})
+    return load_rulebook("rcc").values(parse_month("2013-12")).replace(**changes)
 
 
 def test_guarantee_and_year_findings_read_only_their_candidate_loans() -> None:

@@ -101,7 +101,7 @@ def test_slips_in_worker_processes_are_the_same_files(tree: Path, tmp_path: Path
     mod = module_for(rb.id)
     m = parse_month("2013-01")
     c = compute(rb, mod, [m], tree / "parquet", mod.empty_state(), m, {}, lambda *_: None)[0]
-    p = mod.build_params(c.ctx.params)
+    p = c.ctx.params
     pay = c.result.pay.head(60).sample(fraction=1.0, shuffle=True, seed=1)     # order must not matter
     seen = {}
     for workers in (1, 2):

@@ -38,7 +38,7 @@ def test_every_sample_slip_is_the_xlsxwriter_file(tmp_path: Path, rules: str) ->
     n = 0
     for m in range(parse_month("2013-01"), parse_month("2013-12") + 1):
         pay = load_result(out, fmt_month(m))
-        p = mod.build_params(rb.at(m))
+        p = rb.values(m)
         for slip in mod.slips(pay, m, p):
             assert slip_workbook(slip) == slip_workbook_xlsxwriter(slip), (fmt_month(m), slip.manager_id)
             n += 1

@@ -47,21 +47,21 @@ def _terms(p: Params, scale: Fraction) -> dict[str, Term]:
     nothing_due = c("due_sum") == 0
     no_target = c("interest_target") == 0
     return {
-        "deposits": (scale * p.w_deposits, c("deposit_avg"), c("deposit_target_avg")),
-        "recovery": (scale * p.w_recovery,
+        "deposits": (scale * p.assessment.deposits, c("deposit_avg"), c("deposit_target_avg")),
+        "recovery": (scale * p.assessment.recovery,
                      pl.when(nothing_due).then(pl.lit(1, pl.Int64)).otherwise(c("recovered_sum")),
                      pl.when(nothing_due).then(pl.lit(1, pl.Int64)).otherwise(c("due_sum"))),
-        "interest": (scale * p.w_interest,
+        "interest": (scale * p.assessment.interest,
                      pl.when(no_target).then(pl.lit(1, pl.Int64)).otherwise(c("interest_collected")),
                      pl.when(no_target).then(pl.lit(1, pl.Int64)).otherwise(c("interest_target"))),
-        "conduct": (scale * p.w_conduct, c("conduct_units"), CONDUCT_FULL * SCORE_SCALE),
+        "conduct": (scale * p.assessment.conduct, c("conduct_units"), CONDUCT_FULL * SCORE_SCALE),
     }
 
 
 def exact_limits(df: pl.DataFrame, p: Params) -> list[InputIssue]:
     """The exact score arithmetic fits in Int128 for every manager (it does for any real amounts:
     only targets and Σ due of hundreds of billions of yuan could overflow it)."""
-    t = list(_terms(p, Fraction(p.performance_base, 100)).values())
+    t = list(_terms(p, Fraction(p.performance_wage, 100)).values())
     bad = df.filter(~fits(t)).select("manager_id")
     return [InputIssue("targets", None, None, None,
                        f"manager {mid}: targets and amounts due are too large for the exact 100-point score "
@@ -86,7 +86,7 @@ def performance_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     performance_wage = performance_base × score / 100, from the exact score, rounded half-up to the
     fen once; 0 in a month with a `fraud` event (SPEC 4, 3.10)."""
     # R-Art.41
-    wage = sum_half_up(list(_terms(p, Fraction(p.performance_base, 100)).values()))
+    wage = sum_half_up(list(_terms(p, Fraction(p.performance_wage, 100)).values()))
     return df.with_columns(wage.alias("performance_wage_calc")).with_columns(
         pl.when(pl.col("ev_fraud")).then(pl.lit(0, pl.Int64)).otherwise(pl.col("performance_wage_calc"))
         .alias("performance_wage"))

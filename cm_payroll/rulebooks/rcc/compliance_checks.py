@@ -75,7 +75,7 @@ def staffing(df: pl.DataFrame, facts: pl.DataFrame, p: Params) -> pl.DataFrame:
     c = pl.col
 
     def required(small: pl.Expr, corporate: pl.Expr) -> pl.Expr:
-        return _ceil_div(small, p.small_per_manager) + _ceil_div(corporate, p.corporate_per_manager)
+        return _ceil_div(small, p.staffing.small_per_manager) + _ceil_div(corporate, p.staffing.corporate_per_manager)
 
     branches = df.select("manager_id", "branch")
     have = df.group_by("branch").agg(pl.len().cast(pl.Int64).alias("managers"))
@@ -90,8 +90,8 @@ def staffing(df: pl.DataFrame, facts: pl.DataFrame, p: Params) -> pl.DataFrame:
     return exception_rows(
         j, c("required") > c("managers"), "staffing_shortfall",
         pl.format("{}:小额贷款客户 {} 户、企业贷款客户 {} 户,按每人不超过{}户/{}户应配备专职客户经理 {} 人,实有 {} 人,缺 {} 人",
-                  c("branch"), c("small"), c("corporate"), pl.lit(p.small_per_manager),
-                  pl.lit(p.corporate_per_manager), c("required"), c("managers"), c("required") - c("managers")),
+                  c("branch"), c("small"), c("corporate"), pl.lit(p.staffing.small_per_manager),
+                  pl.lit(p.staffing.corporate_per_manager), c("required"), c("managers"), c("required") - c("managers")),
         manager=False)
 
 
@@ -102,18 +102,18 @@ def capacity(df: pl.DataFrame, facts: pl.DataFrame, p: Params) -> pl.DataFrame:
     borrowers are counted only for the managers with more loans than that (an upper bound)."""
     # R-Art.2
     c = pl.col
-    over_s = c("small") > p.small_per_manager
-    over_c = c("corporate") > p.corporate_per_manager
+    over_s = c("small") > p.staffing.small_per_manager
+    over_c = c("corporate") > p.staffing.corporate_per_manager
     most = _loans_per_manager(facts).filter(over_s | over_c).select("manager_id")
     live = _live(facts, most, nulls_equal=True)             # group_by keeps a null manager_id group
     per = _borrowers(live, ["manager_id"]).join(df.select("manager_id", "name"), on="manager_id", how="left")
     what = (pl.when(over_s & over_c).then(pl.format("小额贷款客户 {} 户(上限 {} 户)、企业贷款客户 {} 户(上限 {} 户)",
-                                                  c("small"), pl.lit(p.small_per_manager), c("corporate"),
-                                                  pl.lit(p.corporate_per_manager)))
+                                                  c("small"), pl.lit(p.staffing.small_per_manager), c("corporate"),
+                                                  pl.lit(p.staffing.corporate_per_manager)))
             .when(over_s).then(pl.format("管理小额贷款客户 {} 户,超过每人 {} 户的标准", c("small"),
-                                         pl.lit(p.small_per_manager)))
+                                         pl.lit(p.staffing.small_per_manager)))
             .otherwise(pl.format("管理企业贷款客户 {} 户,超过每人 {} 户的标准", c("corporate"),
-                                 pl.lit(p.corporate_per_manager))))
+                                 pl.lit(p.staffing.corporate_per_manager))))
     return exception_rows(per.sort("manager_id"), over_s | over_c, "manager_over_capacity", what)
 
 
@@ -156,7 +156,7 @@ def visits(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, m: int,
             .filter(c("outstanding") > 0)
             .join(visited(start), on="borrower_id", how="anti")            # no visit in the month
             .group_by("manager_id", "borrower_id").agg(c("principal").sum().alias("principal_sum"))
-            .with_columns((c("principal_sum") >= p.visit_monthly_from).alias("monthly")))
+            .with_columns((c("principal_sum") >= p.visits.monthly_from).alias("monthly")))
     if quarter_end:                                                         # others: none in the quarter
         owed = owed.join(visited(q_start).with_columns(pl.lit(True).alias("in_quarter")), on="borrower_id",
                          how="left").filter(c("monthly") | c("in_quarter").is_null())

@@ -17,8 +17,8 @@ def with_targets(df: pl.DataFrame, targets: pl.DataFrame, p: Params) -> pl.DataF
     t = targets.select("manager_id", "deposit_target_avg", "deposit_target_accum", "interest_target")
     df = df.join(t, on="manager_id", how="left")
     return df.with_columns(
-        pl.col("deposit_target_avg").fill_null(p.deposit_target_avg),
-        pl.col("deposit_target_accum").fill_null(p.deposit_target_accum),
+        pl.col("deposit_target_avg").fill_null(p.deposit_targets.daily_avg),
+        pl.col("deposit_target_accum").fill_null(p.deposit_targets.accumulated),
         pl.col("interest_target").fill_null(0),
     )
 

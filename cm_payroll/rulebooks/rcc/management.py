@@ -11,7 +11,7 @@ from cm_payroll.rulebooks.rcc.params import Params
 
 
 def is_management_month(m: int, p: Params) -> bool:
-    return month_of(m) in p.management_months
+    return month_of(m) in p.management_wage.months
 
 
 def management_wage(df: pl.DataFrame, management: pl.DataFrame, present: bool, m: int,
@@ -28,7 +28,7 @@ def management_wage(df: pl.DataFrame, management: pl.DataFrame, present: bool, m
                           pl.lit(True).alias("_g"))
     df = df.join(g, on="manager_id", how="left")
     units = pl.col("management_units").fill_null(0)
-    wage = div_half_up(units * p.management_base, MANAGEMENT_FULL * SCORE_SCALE).cast(pl.Int64)
+    wage = div_half_up(units * p.management_wage.amount, MANAGEMENT_FULL * SCORE_SCALE).cast(pl.Int64)
     return df.with_columns(
         pl.lit(counted).alias("management_counted"),
         (pl.lit(counted) & pl.col("_g").is_null()).alias("management_missing"),

@@ -17,7 +17,7 @@ from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
                                       wages)
 from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, join_roster, next_state
-from cm_payroll.rulebooks.rcc.params import Params, build
+from cm_payroll.rulebooks.rcc.params import Params
 from cm_payroll.rulebooks.shared import corrections, exceptions
 from cm_payroll.rulebooks.shared import employment as shared_employment
 from cm_payroll.rulebooks.shared import overrides as shared_overrides
@@ -58,9 +58,6 @@ AUX_CHARGED = "charged_loans"
 AUX_VISITS = "visits"
 
 
-def _params(ctx: MonthContext) -> Params:
-    return build(ctx.params)
-
 
 # ------------------------------------------------------------------------------------------ checks
 
@@ -98,7 +95,7 @@ def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> 
 # ------------------------------------------------------------------------------------------ compute
 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
-    p = _params(ctx)
+    p = ctx.params
     m = ctx.month
     state = shared_employment.conform_state(state, STATE_SCHEMA, STATE_ADDED)
     roster_t = inputs.tables["roster"]

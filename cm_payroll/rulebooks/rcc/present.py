@@ -78,7 +78,7 @@ def _basis(r: dict, p: Params, month: int) -> dict[str, str]:
         b["performance_wage"] = (f"业绩造假,取消当月业绩工资(原应发 {fmt_yuan(r['performance_wage_calc'])});"
                                  f"百分考核得分 {_x100(r['score_x100'])}")
     else:
-        b["performance_wage"] = (f"{fmt_yuan(p.performance_base)} × 百分考核得分 {_x100(r['score_x100'])} / 100"
+        b["performance_wage"] = (f"{fmt_yuan(p.performance_wage)} × 百分考核得分 {_x100(r['score_x100'])} / 100"
                                  f"(依率计分,上不封顶,按精确得分计算):{items}")
     rate = _rate(p.deposit_rate)
     diff = r["deposit_avg"] - r["deposit_target_avg"]
@@ -121,11 +121,11 @@ def _basis(r: dict, p: Params, month: int) -> dict[str, str]:
     else:
         b["overdue_penalty"] = "无逾期贷款"
     if not r["management_counted"]:
-        b["management_wage"] = "非季末月,不计发" if month % 12 + 1 not in p.management_months else "季末未提供管理考核表"
+        b["management_wage"] = "非季末月,不计发" if month % 12 + 1 not in p.management_wage.months else "季末未提供管理考核表"
     elif r["management_missing"]:
         b["management_wage"] = "管理考核表中无本人记录,按0分"
     else:
-        b["management_wage"] = (f"{fmt_yuan(p.management_base)} × 管理考核得分 {_units(r['management_units'])} / 100")
+        b["management_wage"] = (f"{fmt_yuan(p.management_wage.amount)} × 管理考核得分 {_units(r['management_units'])} / 100")
     b["other_reward"] = "其他奖励" if r["other_reward"] else ""
     parts = []
     if r["adjustment_correction"]:

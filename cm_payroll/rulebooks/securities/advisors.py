@@ -21,14 +21,14 @@ def transfer_requests(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     in M−11..M is excess. Whether an excess request triggers standby is the status machine's call.
     """
     is_adv = pl.col("track_eff") == "advisor"
-    window_from = m - p.request_window + 1
+    window_from = m - p.advisor_review.request_window_months + 1
     earlier = pl.when(pl.col("new_employment")).then(EMPTY_MONTHS).otherwise(
         pl.col("s_request_months").fill_null(EMPTY_MONTHS))
     filed = pl.when(is_adv).then(pl.col("requests_filed")).otherwise(0)
     df = df.with_columns(filed.alias("requests_counted"),
                          earlier.list.eval(pl.element().filter(pl.element() >= window_from)).alias("_req_prev"))
-    allowed = pl.when(pl.col("employment_month") < 12).then(p.requests_allowed_first_year).otherwise(
-        p.requests_allowed)
+    allowed = pl.when(pl.col("employment_month") < 12).then(p.advisor_review.requests_allowed_first_year).otherwise(
+        p.advisor_review.requests_allowed)
     total = pl.col("_req_prev").list.len().cast(pl.Int32) + pl.col("requests_counted")
     excess = pl.min_horizontal(pl.max_horizontal(total - allowed, pl.lit(0, pl.Int32)), pl.col("requests_counted"))
     months = pl.concat_list(pl.col("_req_prev"),
@@ -58,8 +58,8 @@ def conversion(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
     """
     sales = pl.col("track_eff") == "sales"
     asked = pl.col("ev_convert_to_advisor")          # by anyone: an advisor's request is rejected too (decision 35)
-    ok = (sales & (pl.col("status") == "active") & at_least(p.conversion_min)
-          & (pl.col("certified").fill_null(False) | (not p.conversion_certified)))
+    ok = (sales & (pl.col("status") == "active") & at_least(p.conversion.min_score)
+          & (pl.col("certified").fill_null(False) | (not p.conversion.require_certified)))
     forced = pl.col("ov_convert_to_advisor").fill_null(False) & sales
     return df.with_columns((asked & ~ok).alias("conversion_rejected"),
                            ((asked & ok) | forced).alias("converted"))
@@ -82,7 +82,7 @@ def transfer_back(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
                 & pl.col("status").is_in(["active", "standby"]))
     opening = pl.col("stock_opening").cast(pl.Int128)
     closing = pl.col("stock_closing").cast(pl.Int128)
-    loss_ok = (opening - closing) * 1_000_000 <= pl.lit(p.max_stock_loss, pl.Int128) * opening
+    loss_ok = (opening - closing) * 1_000_000 <= pl.lit(p.advisor_review.max_stock_loss, pl.Int128) * opening
     prev_ok = (~pl.col("new_employment") & pl.col("s_ann_ok").fill_null(False)
                & (pl.col("s_last_month") == m - 1))
     score_ok = pl.col("ann_ok") & prev_ok

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from cm_payroll.units import annualized_at_least, round_score_2dp
-from cm_payroll.rulebooks.securities.params import Params
+from cm_payroll.rulebooks.securities.params import Params, ordinary_min
 
 
 def with_scores(df: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
@@ -35,7 +35,7 @@ def window(df: pl.DataFrame, m: int, first_month: int, p: Params) -> pl.DataFram
     df = df.with_columns((cum_prev + pl.col("score")).alias("cum"),
                          (pl.lit(m, pl.Int32) - pl.col("window_start") + 1).alias("n"))
     return df.with_columns(
-        annualized_at_least(pl.col("cum"), pl.col("n"), p.ordinary_min).alias("ann_ok"),
+        annualized_at_least(pl.col("cum"), pl.col("n"), ordinary_min(p)).alias("ann_ok"),
         round_score_2dp(pl.col("cum"), pl.col("n")).alias("annualized_x100"),
     )
 

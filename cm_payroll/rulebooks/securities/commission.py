@@ -48,9 +48,9 @@ def level(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
 
 def table_rate(p: Params, at_least, track: pl.Expr) -> pl.Expr:
     """# S-Art.13 — 营销绩效奖计提比例 by annualized score: the rate of the highest threshold met."""
-    sales = pl.lit(p.sales_rates[0], pl.Int64)
-    advisor = pl.lit(p.advisor_rates[0], pl.Int64)
-    for t, rs, ra in zip(p.thresholds[1:], p.sales_rates[1:], p.advisor_rates[1:]):
+    sales = pl.lit(p.commission.sales[0], pl.Int64)
+    advisor = pl.lit(p.commission.advisor[0], pl.Int64)
+    for t, rs, ra in zip(p.commission.thresholds[1:], p.commission.sales[1:], p.commission.advisor[1:]):
         hit = at_least(t)
         sales = pl.when(hit).then(pl.lit(rs, pl.Int64)).otherwise(sales)
         advisor = pl.when(hit).then(pl.lit(ra, pl.Int64)).otherwise(advisor)
@@ -66,9 +66,9 @@ def rates(df: pl.DataFrame, p: Params, at_least) -> pl.DataFrame:
     year-end bonus: the table rate with the veteran override but without the standby one (3.9).
     """
     base = table_rate(p, at_least, pl.col("track_eff"))
-    veteran = ((pl.col("track_eff") == "sales") & (pl.col("tenure") >= p.veteran_tenure)
-               & ~at_least(p.veteran_below))
-    with_veteran = pl.when(veteran).then(pl.lit(p.veteran_rate, pl.Int64)).otherwise(base)
+    veteran = ((pl.col("track_eff") == "sales") & (pl.col("tenure") >= p.veteran.min_tenure_years)
+               & ~at_least(p.veteran.below_score))
+    with_veteran = pl.when(veteran).then(pl.lit(p.veteran.rate, pl.Int64)).otherwise(base)
     applied = (pl.when(pl.col("status") == "base_only").then(pl.lit(0, pl.Int64))
                .when(pl.col("status").is_in(["standby", "pending_termination"]))
                .then(pl.lit(p.standby_rate, pl.Int64))

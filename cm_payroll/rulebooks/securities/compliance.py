@@ -25,11 +25,11 @@ def compliance(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     violation = pl.when(same_year).then(pl.col("s_violation").fill_null(False)).otherwise(False) | pl.col(
         "ev_compliance_violation")
     accrual = pl.when(pl.col("status") == "base_only").then(0).otherwise(
-        apply_rate(pl.max_horizontal(pl.col("net_income"), pl.lit(0, pl.Int64)), p.accrual_rate))
+        apply_rate(pl.max_horizontal(pl.col("net_income"), pl.lit(0, pl.Int64)), p.compliance.accrual_rate))
     df = df.with_columns(accrual.alias("compliance_accrual"), violation.alias("violation"),
                          stale.alias("stale_reserve"))
     reserve = prev_reserve + pl.col("compliance_accrual")
-    payout = m % 12 + 1 == p.payout_month
+    payout = m % 12 + 1 == p.compliance.payout_month
     forfeit = pl.col("ev_terminated") | (pl.lit(payout) & (pl.col("status").is_in(["pending_termination", "base_only"])
                                                           | pl.col("violation")))
     paid = pl.when(forfeit).then(0).when(pl.lit(payout)).then(reserve).otherwise(0)

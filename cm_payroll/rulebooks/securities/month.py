@@ -10,7 +10,7 @@ from cm_payroll.rulebooks.securities import (advisors, assessment, commission, c
                                              supervision, year_end)
 from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
 from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, join_state
-from cm_payroll.rulebooks.securities.params import Params, build
+from cm_payroll.rulebooks.securities.params import Params, level_names
 from cm_payroll.rulebooks.shared import corrections, exceptions
 from cm_payroll.rulebooks.shared import employment as shared_employment
 from cm_payroll.rulebooks.shared import overrides as shared_overrides
@@ -46,13 +46,10 @@ SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
 STATUS_LABELS = status.STATUS_LABELS
 
 
-def _params(ctx: MonthContext) -> Params:
-    return build(ctx.params)
-
 
 def _parse_overrides(inputs: MonthInputs, p: Params, tracks: dict[str, str]):
     """S-Art.34: the components, and the securities fields status, level, convert_to_advisor."""
-    fields = (status.STATUS_OVERRIDE, commission.level_override(p.level_names, tracks),
+    fields = (status.STATUS_OVERRIDE, commission.level_override(level_names(p), tracks),
               advisors.conversion_override(tracks))
     return shared_overrides.parse(inputs.tables["overrides"],
                                   {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, fields)
@@ -60,18 +57,18 @@ def _parse_overrides(inputs: MonthInputs, p: Params, tracks: dict[str, str]):
 
 def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
     """Rule-specific input errors of the month (overrides, decision 25/26)."""
-    p = _params(ctx)
+    p = ctx.params
     tracks = dict(inputs["roster"].select("manager_id", "track").iter_rows())
     if state.height:
         known = dict(state.select("manager_id", "track").iter_rows())
         tracks.update({k: v for k, v in known.items() if k in tracks})
     _, _, issues = _parse_overrides(inputs, p, tracks)
     # decision 36: December closes the year — a manager missing since November is an input error
-    return issues + shared_employment.december_missing(state, inputs, ctx.month, p.year_end_month)
+    return issues + shared_employment.december_missing(state, inputs, ctx.month, p.year_end.month)
 
 
 def compute_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> MonthResult:
-    p = _params(ctx)
+    p = ctx.params
     m = ctx.month
     state = shared_employment.conform_state(state, STATE_SCHEMA, STATE_ADDED)
     roster_file = inputs.tables["roster"].file
@@ -205,7 +202,7 @@ def _yuan(col: str | pl.Expr) -> pl.Expr:
 def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext,
                 warnings: pl.DataFrame, ov_long: pl.DataFrame, ended: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
-    p = _params(ctx)
+    p = ctx.params
     parts = [
         _exc(df, c("status") == "pending_termination", "pending_termination",
              pl.when(c("termination_cause") == "probation_failed").then(pl.lit("见习期考核未通过,判断为待解除劳动合同"))
@@ -228,7 +225,7 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              pl.format("12个自然月内转岗申请超过 {} 次", c("requests_allowed"))),
         _exc(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月营销绩效奖和绩效督导奖励"),
              -(apply_rate(pl.max_horizontal(c("net_income"), pl.lit(0, pl.Int64)), c("rate"))
-               + c("effective_heads").cast(pl.Int64) * _params(ctx).supervision_per_head
+               + c("effective_heads").cast(pl.Int64) * ctx.params.supervision.per_head
                * ((c("track_eff") == "sales") & ~c("trainee") & (c("status") == "active")).cast(pl.Int64))),
         _exc(df, c("payment_status") == "withheld", "payment_withheld", shared_pay.withheld_text(), c("gross_pay")),
         _exc(df, c("conversion_rejected"), "conversion_rejected",
@@ -236,7 +233,7 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              .when(c("status") != "active").then(pl.format("状态为{},不能转理财类", _status_zh("status")))
              .when(~c("certified").fill_null(False)).then(pl.lit("无证券从业资格"))
              .otherwise(pl.format("年化累计积分 {} 未达转理财类标准 {}", hundredths_expr(c("annualized_x100")),
-                                  pl.lit(_score_text(p.conversion_min))))),
+                                  pl.lit(_score_text(p.conversion.min_score))))),
         _exc(df, c("transferred_back"), "transfer_back",
              pl.format("存量客户资产流失率超过标准且未连续2个月达到普通级,下月起转回销售类")),
         _exc(df, (c("deficit") > 0) & (c("year_end_y").is_not_null()), "year_end_deficit",

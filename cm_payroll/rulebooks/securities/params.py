@@ -1,112 +1,44 @@
-"""The securities parameters of one month, converted once to exact integers.
-
-Money → fen, rates → ppm, scores → score units (1/10,000). The values come from rulebook.toml; this
-module only changes their representation, never their meaning.
-"""
+"""The securities parameters of a month: rulebook.toml read in the units the rules compute with
+(`cm_payroll.rulebook.Values`: money in fen, rates in ppm, scores in 1/10,000 units; each parameter's
+`unit(s)` in the file say which), what follows from them, and the checks a rulebook file must pass.
+Attribute names are the file's: `p.probation.min_score`, `p.commission.sales`, `p.levels[i].allowance`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from cm_payroll.rulebook import Values
 
-from cm_payroll.units import SCORE_SCALE, to_fen, to_ppm
-
-
-@dataclass(frozen=True)
-class Level:
-    key: str
-    name: str
-    min_score: int        # score units
-    base_salary: int      # fen
-    allowance: int        # fen
+Params = Values
 
 
-@dataclass(frozen=True)
-class Params:
-    levels: tuple[Level, ...]
-    advisor_base: int
-    advisor_allowance: int
-    prob_months: int
-    prob_min_score: int
-    prob_min_new_assets: int
-    prob_min_client_assets: int
-    trigger_window: int
-    max_triggers: int
-    pass_relationship_assets: int
-    thresholds: tuple[int, ...]
-    sales_rates: tuple[int, ...]
-    advisor_rates: tuple[int, ...]
-    standby_rate: int
-    veteran_tenure: int
-    veteran_below: int
-    veteran_rate: int
-    tenure_rates: tuple[int, ...]
-    year_end_month: int
-    supervision_per_head: int
-    accrual_rate: int
-    payout_month: int
-    conversion_min: int
-    conversion_certified: bool
-    max_stock_loss: int
-    request_window: int
-    requests_allowed: int
-    requests_allowed_first_year: int
-
-    @property
-    def ordinary_min(self) -> int:
-        return self.level("ordinary").min_score
-
-    def level(self, key: str) -> Level:
-        for lv in self.levels:
-            if lv.key == key:
-                return lv
-        raise KeyError(key)
-
-    @property
-    def level_names(self) -> dict[str, str]:
-        return {lv.key: lv.name for lv in self.levels}
+def level(p: Params, key: str):
+    for lv in p.levels:
+        if lv.key == key:
+            return lv
+    raise KeyError(key)
 
 
-def _units(x: Any) -> int:
-    return int(x) * SCORE_SCALE if isinstance(x, int) else int(round(x * SCORE_SCALE))
+def ordinary_min(p: Params) -> int:
+    """The minimum annualized score of 普通客户经理 (score units): below it, standby (S-Art.8)."""
+    return level(p, "ordinary").min_score
 
 
-def build(p: dict[str, Any]) -> Params:
-    levels = tuple(Level(str(lv["key"]), str(lv["name"]), _units(lv["min_score"]),
-                         to_fen(lv["base_salary"]), to_fen(lv["allowance"])) for lv in p["levels"])
-    prob, sb, com = p["probation"], p["standby"], p["commission"]
-    vet, comp, conv, adv = p["veteran"], p["compliance"], p["conversion"], p["advisor_review"]
-    thresholds = tuple(_units(t) for t in com["thresholds"])
-    sales = tuple(to_ppm(r) for r in com["sales"])
-    advisor = tuple(to_ppm(r) for r in com["advisor"])
-    if not (len(thresholds) == len(sales) == len(advisor)) or list(thresholds) != sorted(thresholds):
-        raise ValueError("commission: thresholds, sales and advisor must have the same length, "
-                         "thresholds ascending")
-    return Params(
-        levels=levels,
-        advisor_base=to_fen(p["advisor_pay"]["base_salary"]),
-        advisor_allowance=to_fen(p["advisor_pay"]["allowance"]),
-        prob_months=int(prob["months"]),
-        prob_min_score=_units(prob["min_score"]),
-        prob_min_new_assets=to_fen(prob["min_new_client_assets"]),
-        prob_min_client_assets=to_fen(prob["min_client_assets"]),
-        trigger_window=int(sb["trigger_window_months"]),
-        max_triggers=int(sb["max_triggers"]),
-        pass_relationship_assets=to_fen(sb["pass_relationship_assets"]),
-        thresholds=thresholds, sales_rates=sales, advisor_rates=advisor,
-        standby_rate=to_ppm(p["standby_rate"]),
-        veteran_tenure=int(vet["min_tenure_years"]),
-        veteran_below=_units(vet["below_score"]),
-        veteran_rate=to_ppm(vet["rate"]),
-        tenure_rates=tuple(to_ppm(r) for r in p["year_end"]["tenure_rates"]),
-        year_end_month=int(p["year_end"]["month"]),
-        supervision_per_head=to_fen(p["supervision"]["per_head"]),
-        accrual_rate=to_ppm(comp["accrual_rate"]),
-        payout_month=int(comp["payout_month"]),
-        conversion_min=_units(conv["min_score"]),
-        conversion_certified=bool(conv["require_certified"]),
-        max_stock_loss=to_ppm(adv["max_stock_loss"]),
-        request_window=int(adv["request_window_months"]),
-        requests_allowed=int(adv["requests_allowed"]),
-        requests_allowed_first_year=int(adv["requests_allowed_first_year"]),
-    )
+def level_names(p: Params) -> dict[str, str]:
+    """key → Chinese level name (S-Art.4)."""
+    return {lv.key: lv.name for lv in p.levels}
+
+
+def check(p: Params) -> list[str]:
+    """What a rulebook file must hold beyond its units (a branch's file included)."""
+    problems = []
+    c = p.commission
+    if not (len(c.thresholds) == len(c.sales) == len(c.advisor)) or list(c.thresholds) != sorted(c.thresholds):
+        problems.append("commission: thresholds, sales and advisor must have the same length, thresholds ascending")
+    keys = [lv.key for lv in p.levels]
+    if "trainee" not in keys or "ordinary" not in keys:
+        problems.append("levels: trainee and ordinary are required (S-Art.4)")
+    if not p.year_end.tenure_rates:
+        problems.append("year_end.tenure_rates: at least one rate")
+    for name, v in (("year_end.month", p.year_end.month), ("compliance.payout_month", p.compliance.payout_month)):
+        if not 1 <= v <= 12:
+            problems.append(f"{name}: a calendar month 1..12, got {v}")
+    return problems

@@ -13,8 +13,8 @@ PAID_IN_FULL = ("trainee", "active")
 def base_and_allowance(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     """# S-Art.11, 12, 20, 22 — 基础工资 by level in every status (advisors their own base);
     展业补贴 not in standby, pending_termination, base_only."""
-    base = pl.lit(p.advisor_base, pl.Int64)
-    allowance = pl.lit(p.advisor_allowance, pl.Int64)
+    base = pl.lit(p.advisor_pay.base_salary, pl.Int64)
+    allowance = pl.lit(p.advisor_pay.allowance, pl.Int64)
     for lv in p.levels:
         base = pl.when(pl.col("level") == lv.key).then(pl.lit(lv.base_salary, pl.Int64)).otherwise(base)
         allowance = pl.when(pl.col("level") == lv.key).then(pl.lit(lv.allowance, pl.Int64)).otherwise(allowance)

@@ -14,7 +14,7 @@ from cm_payroll.units import yuan as fmt_yuan
 from cm_payroll.months import fmt_month
 from cm_payroll.render.slips import Slip, SlipLine
 from cm_payroll.rulebooks.securities.month import COMPONENTS, STATUS_LABELS
-from cm_payroll.rulebooks.securities.params import Params
+from cm_payroll.rulebooks.securities.params import Params, level_names
 from cm_payroll.schema import TRACK_LABELS
 
 PAYMENT_LABELS = {"normal": "正常", "withheld": "暂扣"}
@@ -25,7 +25,7 @@ def summary(pay: pl.DataFrame, p: Params) -> tuple[pl.DataFrame, list[tuple[str,
     frame = pay.sort("manager_id").with_columns(
         pl.col("track").replace_strict(TRACK_LABELS, default=pl.col("track")).alias("track_zh"),
         pl.col("status").replace_strict(STATUS_LABELS, default=pl.col("status")).alias("status_zh"),
-        pl.col("level").replace_strict(p.level_names, default=pl.col("level")).alias("level_zh"),
+        pl.col("level").replace_strict(level_names(p), default=pl.col("level")).alias("level_zh"),
         pl.col("payment_status").replace_strict(PAYMENT_LABELS, default=pl.col("payment_status")).alias("payment_zh"),
     )
     columns = [
@@ -54,7 +54,7 @@ def _ann(x100: int) -> str:
 
 def _basis(r: dict, p: Params, december: bool) -> dict[str, str]:
     status = r["status"]
-    level_name = p.level_names.get(r["level"] or "", "理财类(不分级别)")
+    level_name = level_names(p).get(r["level"] or "", "理财类(不分级别)")
     reduced = status in ("standby", "pending_termination", "base_only")
     b: dict[str, str] = {}
     b["base_salary"] = f"{level_name}基础工资"
@@ -70,11 +70,11 @@ def _basis(r: dict, p: Params, december: bool) -> dict[str, str]:
         if status in ("standby", "pending_termination"):
             why = f"({STATUS_LABELS[status]},按{_pct(r['rate'])}计提,S-Art.20)"
         elif r["veteran"]:
-            why = (f"(入职{p.veteran_tenure}年以上且年化积分低于{_score(p.veteran_below)},"
-                   f"按{_pct(p.veteran_rate)}计提,S-Art.13/14)")
+            why = (f"(入职{p.veteran.min_tenure_years}年以上且年化积分低于{_score(p.veteran.below_score)},"
+                   f"按{_pct(p.veteran.rate)}计提,S-Art.13/14)")
         b["performance_bonus"] = f"实际净收入 {net} × {_pct(r['rate'])}{why}"
     if r["supervision_reward"] or (r["effective_heads"] and not r["ev_fraud"] and status == "active"):
-        b["supervision_reward"] = f"有效人力 {r['effective_heads']} 人 × {fmt_yuan(p.supervision_per_head)}"
+        b["supervision_reward"] = f"有效人力 {r['effective_heads']} 人 × {fmt_yuan(p.supervision.per_head)}"
     elif r["effective_heads"]:
         b["supervision_reward"] = f"有效人力 {r['effective_heads']} 人,本月不发放"
     else:
@@ -120,7 +120,7 @@ def _basis(r: dict, p: Params, december: bool) -> dict[str, str]:
 
 def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[Slip]:
     """# SPEC 5 — one slip per manager: every component with its article and basis."""
-    december = month % 12 + 1 == p.year_end_month
+    december = month % 12 + 1 == p.year_end.month
     ym = f"{month // 12}年{month % 12 + 1}月"
     overridden = {k: f"rule_{k}" for k, _, _ in COMPONENTS if k != "gross_pay"}
     for r in pay.sort("manager_id").iter_rows(named=True):
@@ -129,7 +129,7 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
             ("工号", r["manager_id"]), ("姓名", r["name"]),
             ("营业部", r["branch"]), ("类别", TRACK_LABELS.get(r["track"], r["track"])),
             ("状态", STATUS_LABELS.get(r["status"], r["status"])),
-            ("级别", p.level_names.get(r["level"] or "", "")),
+            ("级别", level_names(p).get(r["level"] or "", "")),
             ("入职日期", str(r["hire_date"])), ("司龄", f"{r['tenure']} 年"),
             ("当月积分", _score(r["score"])),
             ("年化累计积分", f"{_ann(r['annualized_x100'])}(累计 {_score(r['cum'])} × 12 / {r['n']} 个月,"

@@ -43,10 +43,10 @@ def probation(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     df = df.with_columns(trainee.alias("trainee"),
                          pl.when(trainee).then(prob_score).otherwise(0).alias("prob_score"),
                          pl.when(trainee).then(prob_new).otherwise(0).alias("prob_new_assets"))
-    judged = pl.col("trainee") & (pl.col("employment_month") >= p.prob_months)
-    passed = ((pl.col("prob_score") >= p.prob_min_score)
-              & (pl.col("prob_new_assets") >= p.prob_min_new_assets)
-              & (pl.col("client_assets") >= p.prob_min_client_assets))
+    judged = pl.col("trainee") & (pl.col("employment_month") >= p.probation.months)
+    passed = ((pl.col("prob_score") >= p.probation.min_score)
+              & (pl.col("prob_new_assets") >= p.probation.min_new_client_assets)
+              & (pl.col("client_assets") >= p.probation.min_client_assets))
     return df.with_columns(judged.alias("probation_judged"), (judged & passed).alias("probation_passed"))
 
 
@@ -63,16 +63,16 @@ def status_machine(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     """
     prev_ended = pl.col("prev_status").is_in(ENDED).fill_null(False)
     standby = pl.col("standby_month") & ~prev_ended
-    standby_pass = pl.col("ann_ok") | (pl.col("relationship_assets") >= p.pass_relationship_assets)
+    standby_pass = pl.col("ann_ok") | (pl.col("relationship_assets") >= p.standby.pass_relationship_assets)
     normal = ~prev_ended & ~pl.col("trainee") & ~standby
     # A month holds at most one trigger (decision 8).
     trigger = normal & (~pl.col("ann_ok") | ((pl.col("track_eff") == "advisor") & (pl.col("excess_requests") > 0)))
-    window_from = m - p.trigger_window + 1
+    window_from = m - p.standby.trigger_window_months + 1
     earlier = (pl.when(pl.col("new_employment")).then(pl.lit([], pl.List(pl.Int32)))
                .otherwise(pl.col("s_trigger_months").fill_null(pl.lit([], pl.List(pl.Int32)))))
     df = df.with_columns(trigger.alias("trigger"),
                          earlier.list.eval(pl.element().filter(pl.element() >= window_from)).alias("_trig_prev"))
-    second = pl.col("trigger") & ((pl.col("_trig_prev").list.len() + 1) >= p.max_triggers)
+    second = pl.col("trigger") & ((pl.col("_trig_prev").list.len() + 1) >= p.standby.max_triggers)
     status = (pl.when(prev_ended).then(pl.lit("base_only"))
               .when(pl.col("trainee") & pl.col("probation_judged") & ~pl.col("probation_passed"))
               .then(pl.lit("pending_termination"))

@@ -37,7 +37,7 @@ def supervision_reward(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     standby/pending_termination/base_only, not in a fraud month."""
     earns = (pl.col("track_eff") == "sales") & ~pl.col("trainee") & (pl.col("status") == "active") & ~pl.col("ev_fraud")
     return df.with_columns(
-        pl.when(earns).then(pl.col("effective_heads").cast(pl.Int64) * p.supervision_per_head)
+        pl.when(earns).then(pl.col("effective_heads").cast(pl.Int64) * p.supervision.per_head)
         .otherwise(0).alias("supervision_reward"))
 
 

@@ -33,7 +33,7 @@ def year_sums(df: pl.DataFrame, m: int) -> pl.DataFrame:
 
 def tenure_rate(p: Params) -> pl.Expr:
     """# S-Art.14 — 司龄计提比例 by whole years of tenure; the last entry applies beyond."""
-    rates = p.tenure_rates
+    rates = p.year_end.tenure_rates
     expr = pl.lit(rates[-1], pl.Int64)
     for years in range(len(rates) - 2, -1, -1):
         expr = pl.when(pl.col("tenure") <= years).then(pl.lit(rates[years], pl.Int64)).otherwise(expr)
@@ -47,7 +47,7 @@ def year_end(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     Computed every December: Y = round(Σ net × (December rate + tenure rate)) − Σ bonus. A positive Y
     is paid except in pending_termination/base_only; Y ≤ 0 is carried as a deficit whatever the status.
     """
-    december = m % 12 + 1 == p.year_end_month
+    december = m % 12 + 1 == p.year_end.month
     if not december:
         return df.with_columns(pl.lit(None, pl.Int64).alias("tenure_rate"),
                                pl.lit(None, pl.Int64).alias("year_end_y"),
