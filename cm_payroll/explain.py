@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from importlib import import_module
 from pathlib import Path
 
 import polars as pl
 
-from cm_payroll.errors import UsageError
-from cm_payroll.ledger import Ledger
+from cm_payroll.errors import RefusedError, UsageError
+from cm_payroll.ledger import Ledger, read_under
 from cm_payroll import units
 from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.months import parse_month
-from cm_payroll.rulebook import load_rulebook
+from cm_payroll.rulebook import load_rulebook, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
 from cm_payroll.validate import load_month
 
@@ -70,19 +69,13 @@ def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | Non
         raise UsageError(f"manager {manager_id} has no pay in {month}")
     row = pay.to_dicts()[0]
     manifest = led.manifest(month, version)
-    run_json = output_dir / month / "run.json"
-    run = json.loads(run_json.read_text("utf-8")) if run_json.exists() and version is None else {}
-    rb = load_rulebook(manifest["rulebook_source"].removeprefix("builtin:")) if manifest["rulebook_source"].startswith(
-        "builtin:") or Path(manifest["rulebook_source"]).exists() else None
-    params = {p["name"]: p for p in run.get("parameters", [])}
-    if not params and rb is not None:
-        params = {p["name"]: p for p in rb.used(parse_month(month))}
+    run = _run_json(output_dir, month) if version is None else {}
+    rb = _rulebook_of(led, manifest)
+    m = parse_month(month)
+    params = {p["name"]: p for p in (rb.used(m) if rb is not None else run.get("parameters", []))}
+    values = rb.values(m) if rb is not None else None
     mod = module_for(manifest["rulebook_id"])
-    try:
-        xmod = import_module(f"{mod.__name__}.explain")
-        spec, focus = xmod.EXPLAIN, getattr(xmod, "focus", None)
-    except ModuleNotFoundError:
-        spec, focus = {}, None
+    focus = getattr(mod, "explain_focus", None)
     # the month's input rows of this manager
     warnings: list[str] = []
     rows_by_file: dict[str, dict] = {}
@@ -109,21 +102,19 @@ def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | Non
             warnings.append(f"the inputs have {len(issues)} error(s) today; the run used earlier versions")
     else:
         warnings.append("input folder not found: give --input to see the input rows")
-    labels = {k: (lbl, art) for k, lbl, art in mod.COMPONENTS}
     components = []
     total = 0
-    for key, (label, article) in labels.items():
-        if key == "gross_pay":
-            continue
-        rule, rule_article, pnames, figures, files = spec.get(key, ("", article, (), (), ()))
+    for c in mod.COMPONENTS[:-1]:
+        key = c.key
         amount = row[key]
         total += amount
         entry = {
-            "key": key, "label": label, "amount": _yuan(amount), "article": rule_article, "rule": rule,
+            "key": key, "label": c.label, "amount": _yuan(amount), "article": c.article,
+            "rule": c.rule(values) if values is not None else "",
             "parameters": [dict(params[p], value=focus(p, params[p]["value"], row)) if focus else params[p]
-                           for p in pnames if p in params],
-            "figures": [{"label": lbl, "value": _figure(kind, row.get(col))} for lbl, col, kind in figures],
-            "inputs": [_input_view(rows_by_file[f], f, manager_id) for f in files if f in rows_by_file],
+                           for p in c.params if p in params],
+            "figures": [{"label": f.label, "value": _figure(f.kind, row.get(f.column))} for f in c.figures],
+            "inputs": [_input_view(rows_by_file[f], f, manager_id) for f in c.inputs if f in rows_by_file],
         }
         rule_amount = row.get(f"rule_{key}")
         if rule_amount is not None and rule_amount != amount:
@@ -137,10 +128,33 @@ def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | Non
         "status": _figure("status", row["status"]), "track": row["track"],
         "payment_status": row.get("payment_status"),
         "components": components,
-        "gross_pay": {"label": labels["gross_pay"][0], "amount": _yuan(row["gross_pay"]),
+        "gross_pay": {"label": mod.COMPONENTS[-1].label, "amount": _yuan(row["gross_pay"]),
                       "sum_of_components": _yuan(total), "agrees": total == row["gross_pay"]},
         "warnings": warnings,
     }
+
+
+def _run_json(root: Path, month: str) -> dict:
+    """The month's run.json (read without following links, size-capped), {} when unreadable."""
+    try:
+        return json.loads(read_under(root, f"{month}/run.json", 16 << 20))
+    except (OSError, ValueError, RefusedError):
+        return {}
+
+
+def _rulebook_of(led: Ledger, manifest: dict):
+    """The rulebook the run used: kept in the ledger (its sha256 in the manifest), else the file the
+    manifest names when it still has that content; None when neither."""
+    sha = manifest.get("rulebook_sha256", "")
+    data = led.rulebook_bytes(sha)
+    source = manifest.get("rulebook_source", "")
+    if data is None:
+        try:
+            rb = load_rulebook(source.removeprefix("builtin:") if source.startswith("builtin:") else source)
+        except UsageError:
+            return None
+        return rb if rb.sha256 == sha else None
+    return rulebook_from_bytes(data, source)
 
 
 def _input_view(block: dict, name: str, manager_id: str) -> dict:

@@ -540,7 +540,7 @@ def _expected_frames(rulebook_id: str) -> dict[str, tuple[dict, bool]]:
 
     out = {"state": (names(mod.STATE_SCHEMA), frozenset(getattr(mod, "STATE_ADDED", ()))), "exceptions": (names(EXCEPTION_SCHEMA), True),
            "corrections": (names(CORRECTION_SCHEMA), True),
-           "pay": ({"manager_id": "String", "name": "String", **{k: "Int64" for k, _, _ in mod.COMPONENTS}}, False)}
+           "pay": ({"manager_id": "String", "name": "String", **{c.key: "Int64" for c in mod.COMPONENTS}}, False)}
     aux = dict(getattr(mod, "AUX_SCHEMAS", {}) or {})
     if rulebook_id == "rcc" and not aux:
         from cm_payroll.rulebooks.rcc import compliance_checks, month, overdue

@@ -218,7 +218,7 @@ def render_month(c: Computed, rb: Rulebook, mod: ModuleType, dest: Path, version
 
     frame, columns = mod.summary(c.result.pay, p)
     put(f"payroll_{name}.xlsx", summary_workbook(f"{rb.title} {name} 工资汇总", frame, columns,
-                                                 gross_key=mod.COMPONENTS[-1][0], rank_key=mod.COMPONENTS[0][0]))
+                                                 gross_key=mod.COMPONENTS[-1].key, rank_key=mod.COMPONENTS[0].key))
     put(f"exceptions_{name}.xlsx", exceptions_workbook(c.result.exceptions, rb, name))
     t = time.perf_counter()
     # every core (worker processes) for a big month; the files and their order are those of one process
@@ -246,7 +246,7 @@ def exceptions_workbook(exc: pl.DataFrame, rb: Rulebook, name: str) -> bytes:
 def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashes: dict[str, str],
                  meta: dict) -> dict:
     pay = c.result.pay
-    keys = [k for k, _, _ in mod.COMPONENTS]
+    keys = [c.key for c in mod.COMPONENTS]
     totals = {k: int(pay.get_column(k).sum() or 0) for k in keys}
     by_status = dict(pay.group_by("status").len().sort("status").iter_rows())
     exc_counts = dict(c.result.exceptions.group_by("type").len().sort("type").iter_rows())
@@ -544,7 +544,7 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             months[name] = MonthEntry(name, version, sha)
             staged.append(StagedMonth(name, version, led_dir, out_dir))
             pay = c.result.pay
-            totals = {k: int(pay.get_column(k).sum() or 0) for k, _, _ in mod.COMPONENTS}
+            totals = {c.key: int(pay.get_column(c.key).sum() or 0) for c in mod.COMPONENTS}
             outcomes.append(MonthOutcome(name, version, output_dir / name, pay.height,
                                          c.result.exceptions.height, totals.get("gross_pay", 0), totals,
                                          c.stage_seconds))

@@ -55,8 +55,8 @@ def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Pat
                        led.aux_before(start))
     new = computed[-1].result.pay
     old = led.read(month, "pay")
-    keys = [k for k, _, _ in mod.COMPONENTS]
-    labels = {k: lbl for k, lbl, _ in mod.COMPONENTS}
+    keys = [c.key for c in mod.COMPONENTS]
+    labels = {c.key: c.label for c in mod.COMPONENTS}
     o = old.select("manager_id", "name", *[pl.col(k).alias(f"old_{k}") for k in keys])
     n = new.select("manager_id", pl.col("name").alias("name_new"), *[pl.col(k).alias(f"new_{k}") for k in keys])
     j = o.join(n, on="manager_id", how="full", coalesce=True).with_columns(

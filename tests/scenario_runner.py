@@ -16,9 +16,9 @@ from cm_payroll.pipeline import load_result, run_month
 from cm_payroll.rulebooks import module_for
 
 MONEY_KEYS = {
-    "securities": {k for k, _, _ in module_for("securities").COMPONENTS} | {"net_income", "compliance_reserve",
+    "securities": {c.key for c in module_for("securities").COMPONENTS} | {"net_income", "compliance_reserve",
                                                                            "carried_deficit"},
-    "rcc": {k for k, _, _ in module_for("rcc").COMPONENTS},     # `score` (百分考核得分) is not money
+    "rcc": {c.key for c in module_for("rcc").COMPONENTS},     # `score` (百分考核得分) is not money
 }
 RENAME = {"compliance_reserve": "reserve", "carried_deficit": "deficit", "track": "track"}
 

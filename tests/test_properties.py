@@ -20,7 +20,7 @@ from tests.scenario_runner import write_inputs
 
 RB = load_rulebook("securities")
 MOD = module_for("securities")
-KEYS = [k for k, _, _ in MOD.COMPONENTS if k != "gross_pay"]
+KEYS = [c.key for c in MOD.COMPONENTS[:-1]]
 MONEY = st.decimals(min_value=Decimal("-50000"), max_value=Decimal("200000"), places=3)
 ASSETS = st.decimals(min_value=Decimal("0"), max_value=Decimal("30000000"), places=2)
 
@@ -114,7 +114,7 @@ def test_workbook_money_has_two_decimals_and_rerun_is_identical(managers) -> Non
         name = next(k for k in a if k.startswith("payroll_"))
         ws = openpyxl.load_workbook(Path(d) / "a" / name).active
         headers = [c.value for c in ws[1]]
-        money_cols = [i for i, h in enumerate(headers) if h in {lbl for _, lbl, _ in MOD.COMPONENTS} | {"实际净收入"}]
+        money_cols = [i for i, h in enumerate(headers) if h in {c.label for c in MOD.COMPONENTS} | {"实际净收入"}]
         for row in ws.iter_rows(min_row=2, values_only=True):
             if row[0] in (None, "合计") or str(row[0]).endswith(":"):
                 continue

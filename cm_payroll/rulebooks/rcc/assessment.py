@@ -17,7 +17,9 @@ from fractions import Fraction
 import polars as pl
 
 from cm_payroll.errors import InputIssue
-from cm_payroll.units import SCORE_SCALE
+from cm_payroll.rulebooks.base import Component, Figure
+from cm_payroll.units import SCORE_SCALE, hundredths, yuan
+from cm_payroll.units import score as score_text
 from cm_payroll.rational import Term, fits, sum_half_up
 from cm_payroll.rulebooks.rcc.inputs import CONDUCT_FULL
 from cm_payroll.rulebooks.rcc.params import Params
@@ -90,3 +92,43 @@ def performance_wage(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     return df.with_columns(wage.alias("performance_wage_calc")).with_columns(
         pl.when(pl.col("ev_fraud")).then(pl.lit(0, pl.Int64)).otherwise(pl.col("performance_wage_calc"))
         .alias("performance_wage"))
+
+
+def _basis(r: dict, p: Params, _m: int) -> str:
+    rec = ("本月无到期贷款,按满分" if r["due_sum"] == 0
+           else f"收回 {yuan(r['recovered_sum'])} / 到期应收 {yuan(r['due_sum'])}")
+    itg = ("收息目标为0,按满分" if r["interest_target"] == 0
+           else f"收息 {yuan(r['interest_collected'])} / 目标 {yuan(r['interest_target'])}")
+    con = ("本月无行为考核表,按满分" if not r["conduct_file"]
+           else ("行为考核表中无本人记录,按0分" if r["conduct_missing"]
+                 else f"行为得分 {score_text(r['conduct_units'], grouped=False)} / {CONDUCT_FULL}"))
+    items = (f"存款 {hundredths(r['points_deposits_x100'])}(日均 {yuan(r['deposit_avg'])} / 保底 "
+             f"{yuan(r['deposit_target_avg'])})+ 收回 {hundredths(r['points_recovery_x100'])}({rec})+ 收息 "
+             f"{hundredths(r['points_interest_x100'])}({itg})+ 行为 {hundredths(r['points_conduct_x100'])}({con})")
+    if r["ev_fraud"]:
+        return (f"业绩造假,取消当月业绩工资(原应发 {yuan(r['performance_wage_calc'])});"
+                f"百分考核得分 {hundredths(r['score_x100'])}")
+    return (f"{yuan(p.performance_wage)} × 百分考核得分 {hundredths(r['score_x100'])} / 100"
+            f"(依率计分,上不封顶,按精确得分计算):{items}")
+
+
+def _weights(p: Params) -> str:
+    a = p.assessment
+    return (f"存款 {a.deposits} × 日均/保底 + 收回 {a.recovery} × 本月收回/本月到期应收(无到期按满分)+ 收息 "
+            f"{a.interest} × 收息/目标(目标为0按满分)+ 行为 {a.conduct} × 行为得分/{CONDUCT_FULL}(无行为考核表按满分)")
+
+
+PERFORMANCE_WAGE = Component(
+    "performance_wage", "业绩工资", "Z-Art.16, R-Art.41", params=("assessment", "performance_wage", "deposit_targets"),
+    figures=(Figure("百分考核得分", "score_x100", "x100"), Figure("存款得分", "points_deposits_x100", "x100"),
+             Figure("收回得分", "points_recovery_x100", "x100"), Figure("收息得分", "points_interest_x100", "x100"),
+             Figure("行为得分项", "points_conduct_x100", "x100"), Figure("日均余额", "deposit_avg", "money"),
+             Figure("保底日均", "deposit_target_avg", "money"), Figure("本月到期应收", "due_sum", "money"),
+             Figure("本月收回", "recovered_sum", "money"), Figure("本月收息", "interest_collected", "money"),
+             Figure("收息目标", "interest_target", "money"), Figure("行为得分", "conduct_units", "score"),
+             Figure("有行为考核表", "conduct_file", "bool"), Figure("按得分应发", "performance_wage_calc", "money"),
+             Figure("业绩造假", "ev_fraud", "bool")),
+    inputs=("deposits", "targets", "loans", "conduct", "events"),
+    rule=lambda p: (f"按月百分考核,依率计分:{_weights(p)},上不封顶;业绩工资 = {yuan(p.performance_wage)} 元 × 得分 / 100,"
+                    f"按精确得分一次四舍五入到分;业绩造假当月取消(Z-Art.16, Z-Art.18, R-Art.4, R-Art.41)"),
+    basis=_basis)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import apply_rate
+from cm_payroll.rulebooks.base import Component, Figure
+from cm_payroll.units import apply_rate, rate, yuan
 from cm_payroll.rulebooks.rcc.params import Params
 
 
@@ -56,3 +57,32 @@ def deposit_reward(df: pl.DataFrame, p: Params) -> pl.DataFrame:
     return df.with_columns(
         avg_met.alias("deposit_avg_met"), accum_met.alias("deposit_accum_met"),
         amount.cast(pl.Int64).alias("deposit_reward"))
+
+
+def _basis(r: dict, p: Params, _m: int) -> str:
+    per = rate(p.deposit_rate, permille=True)
+    head = "无存款记录,日均余额按0计;" if r["deposits_missing"] else ""
+    if not r["deposit_avg_met"]:
+        return (f"{head}欠保底:(保底日均 {yuan(r['deposit_target_avg'])} − 日均余额 "
+                f"{yuan(r['deposit_avg'])})× {per} 处罚")
+    if not r["deposit_accum_met"]:
+        return (f"日均余额 {yuan(r['deposit_avg'])} 达保底,但积数 {yuan(r['deposit_accum'])} "
+                f"未达目标 {yuan(r['deposit_target_accum'])}:不奖不罚")
+    diff = r["deposit_avg"] - r["deposit_target_avg"]
+    return (f"完成保底余额和积数目标(积数 {yuan(r['deposit_accum'])} ≥ {yuan(r['deposit_target_accum'])}):"
+            f"(日均余额 {yuan(r['deposit_avg'])} − 保底 {yuan(r['deposit_target_avg'])})× {per}"
+            + ("" if diff else ",恰好达标"))
+
+
+DEPOSIT_REWARD = Component(
+    "deposit_reward", "存款奖罚", "Z-Art.11, Z-Art.19", params=("deposit_targets", "deposit_rate"),
+    figures=(Figure("日均余额", "deposit_avg", "money"), Figure("保底日均", "deposit_target_avg", "money"),
+             Figure("积数", "deposit_accum", "money"), Figure("积数目标", "deposit_target_accum", "money"),
+             Figure("日均达标", "deposit_avg_met", "bool"), Figure("积数达标", "deposit_accum_met", "bool"),
+             Figure("无存款记录", "deposits_missing", "bool")),
+    inputs=("deposits", "targets"),
+    rule=lambda p: (f"完成存款保底余额积数目标(默认日均 {yuan(p.deposit_targets.daily_avg)} 元、积数 "
+                    f"{yuan(p.deposit_targets.accumulated)} 元,考核目标表可逐人另定),超保底部分按 "
+                    f"{rate(p.deposit_rate, permille=True)} 奖励;欠保底部分按 {rate(p.deposit_rate, permille=True)} 处罚;"
+                    f"日均达标而积数未达标不奖不罚;无存款记录按0计(Z-Art.11, Z-Art.19(2)(3))"),
+    basis=_basis)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import apply_rate
+from cm_payroll.rulebooks.base import Component, Figure
+from cm_payroll.units import apply_rate, rate, yuan
 from cm_payroll.rulebooks.rcc.params import Params
 
 
@@ -33,3 +34,29 @@ def interest_reward(df: pl.DataFrame, p: Params) -> pl.DataFrame:
         ((excess > 0) & dedicated).alias("interest_blocked_dedicated"),
         ((excess > 0) & ~dedicated & blocked_overdue).alias("interest_blocked_overdue"),
         amount.cast(pl.Int64).alias("interest_reward"))
+
+
+def _basis(r: dict, p: Params, _m: int) -> str:
+    per = rate(p.interest_rate, permille=True)
+    ex = r["interest_excess"]
+    if ex > 0 and r["interest_blocked_dedicated"]:
+        return f"收息超目标 {yuan(ex)},专责清收客户经理超目标部分不奖励(Z-Art.20)"
+    if ex > 0 and r["interest_blocked_overdue"]:
+        return f"收息超目标 {yuan(ex)},但当年发放贷款有 {r['overdue_this_year']} 笔逾期未收回,不奖励(Z-Art.19(2))"
+    if ex > 0:
+        return f"(收息 {yuan(r['interest_collected'])} − 目标 {yuan(r['interest_target'])}) × {per} 奖励"
+    if ex < 0:
+        return f"欠目标:(收息 {yuan(r['interest_collected'])} − 目标 {yuan(r['interest_target'])})× {per} 处罚"
+    return "收息恰好完成目标"
+
+
+INTEREST_REWARD = Component(
+    "interest_reward", "收息奖罚", "Z-Art.12, Z-Art.19, Z-Art.20", params=("interest_rate",),
+    figures=(Figure("本月收息", "interest_collected", "money"), Figure("收息目标", "interest_target", "money"),
+             Figure("超(欠)目标", "interest_excess", "money"), Figure("专责清收", "dedicated_collection", "bool"),
+             Figure("当年发放贷款逾期笔数", "overdue_this_year", "int")),
+    inputs=("loans", "targets", "roster"),
+    rule=lambda p: (f"完成利息收入目标且当年贷款全部收回,超目标部分按 {rate(p.interest_rate, permille=True)} 奖励;欠目标部分按 "
+                    f"{rate(p.interest_rate, permille=True)} 处罚;专责清收客户经理超目标部分不奖励"
+                    f"(Z-Art.12, Z-Art.19(2)(3), Z-Art.20)"),
+    basis=_basis)

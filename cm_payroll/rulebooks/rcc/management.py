@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import SCORE_SCALE, div_half_up
+from cm_payroll.rulebooks.base import Component, Figure
+from cm_payroll.units import SCORE_SCALE, div_half_up, score, yuan
 from cm_payroll.months import month_of
 from cm_payroll.rulebooks.rcc.inputs import MANAGEMENT_FULL
 from cm_payroll.rulebooks.rcc.params import Params
@@ -35,3 +36,20 @@ def management_wage(df: pl.DataFrame, management: pl.DataFrame, present: bool, m
         pl.when(pl.lit(counted)).then(units).otherwise(None).alias("management_units"),
         pl.when(pl.lit(counted)).then(wage).otherwise(pl.lit(0, pl.Int64)).alias("management_wage"),
     ).drop("_g")
+
+
+def _basis(r: dict, p: Params, m: int) -> str:
+    if not r["management_counted"]:
+        return "非季末月,不计发" if m % 12 + 1 not in p.management_wage.months else "季末未提供管理考核表"
+    if r["management_missing"]:
+        return "管理考核表中无本人记录,按0分"
+    return f"{yuan(p.management_wage.amount)} × 管理考核得分 {score(r['management_units'], grouped=False)} / 100"
+
+
+MANAGEMENT_WAGE = Component(
+    "management_wage", "管理考核工资", "R-Art.41", params=("management_wage",),
+    figures=(Figure("管理考核得分", "management_units", "score"), Figure("计发", "management_counted", "bool")),
+    inputs=("management",),
+    rule=lambda p: (f"每季度考核,结果与季度管理考核工资挂钩:{yuan(p.management_wage.amount)} 元 × 管理考核得分 / 100,"
+                    f"于 {'、'.join(str(x) for x in p.management_wage.months)} 月发放;考核表中无本人记录按0分(R-Art.41)"),
+    basis=_basis)

@@ -16,6 +16,7 @@ from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.rcc import (assessment, compliance_checks, deposits, interest, management, overdue,
                                       wages)
+from cm_payroll.rulebooks.rcc.components import COMPONENT_KEYS, COMPONENT_LABELS, COMPONENTS
 from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, join_roster, next_state
 from cm_payroll.rulebooks.rcc.params import Params
 from cm_payroll.rulebooks.shared import corrections, exceptions
@@ -27,21 +28,6 @@ from cm_payroll.schema import EVENT_LABELS, norm_value
 from cm_payroll.units import rate as fmt_rate
 from cm_payroll.units import yuan_expr
 from cm_payroll.validate import MonthInputs
-
-# (key, Chinese header, article) — the slip and summary order; gross_pay last.
-COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("base_wage", "岗位责任工资", "R-Art.4"),
-    ("performance_wage", "业绩工资", "Z-Art.16, R-Art.41"),
-    ("deposit_reward", "存款奖罚", "Z-Art.11, Z-Art.19"),
-    ("interest_reward", "收息奖罚", "Z-Art.12, Z-Art.19, Z-Art.20"),
-    ("overdue_penalty", "逾期贷款罚款", "Z-Art.19(3)"),
-    ("management_wage", "管理考核工资", "R-Art.41"),
-    ("other_reward", "其他奖励", "Z-Art.21"),
-    ("correction", "补发/追回", "SPEC 6"),
-    ("gross_pay", "应发合计", "R-Art.4"),
-)
-COMPONENT_KEYS = tuple(k for k, _, _ in COMPONENTS if k != "gross_pay")
-COMPONENT_LABELS = {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}
 
 # The per-manager figures of the summary besides the components: (key, header, kind).
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -163,7 +149,7 @@ PAY_COLUMNS = (
 
 
 def _pay_frame(df: pl.DataFrame) -> pl.DataFrame:
-    cols = list(PAY_COLUMNS) + [k for k, _, _ in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
+    cols = list(PAY_COLUMNS) + [c.key for c in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
     return df.select(cols).rename({"track_eff": "track", "hire_date_eff": "hire_date"})
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import apply_rate
+from cm_payroll.rulebooks.base import Component, Figure
+from cm_payroll.units import apply_rate, rate, yuan
 from cm_payroll.months import month_end
 from cm_payroll.rulebooks.rcc.params import Params
 
@@ -83,3 +84,29 @@ def per_manager(df: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     )
     df = df.join(agg, on="manager_id", how="left")
     return df.with_columns([c(k).fill_null(0).cast(pl.Int64) for k in LOAN_AGGREGATES + ("overdue_new_outstanding",)])
+
+
+def _basis(r: dict, p: Params, _m: int) -> str:
+    if r["overdue_new"]:
+        return (f"本月新逾期贷款 {r['overdue_new']} 笔,未收回余额 {yuan(r['overdue_new_outstanding'])}"
+                f" × {rate(p.overdue_rate, permille=True)}(逐笔计算,每笔只罚一次);并承担本金赔偿责任")
+    if r["loans_overdue"]:
+        return f"逾期贷款 {r['loans_overdue']} 笔已在以前月份处罚,不重复处罚"
+    return "无逾期贷款"
+
+
+OVERDUE_PENALTY = Component(
+    "overdue_penalty", "逾期贷款罚款", "Z-Art.19(3)", params=("overdue_rate",),
+    figures=(Figure("管户贷款笔数", "loans", "int"), Figure("逾期笔数", "loans_overdue", "int"),
+             Figure("本月新逾期笔数", "overdue_new", "int"), Figure("新逾期余额", "overdue_new_outstanding", "money")),
+    inputs=("loans",),
+    rule=lambda p: (f"贷款到期未收回(到期日不晚于月末且余额大于0),首次逾期当月按未收回余额的 "
+                    f"{rate(p.overdue_rate, permille=True)} 逐笔处罚并承担本金赔偿责任;每笔贷款只罚一次(Z-Art.19(3))"),
+    basis=_basis)
+
+
+def notes(r: dict, p: Params) -> list[str]:
+    if r["overdue_new"]:
+        return [f"逾期贷款按未收回余额的{rate(p.overdue_rate, permille=True)}处罚并承担本金的赔偿责任(Z-Art.19(3)),"
+                f"明细见例外事项报告。"]
+    return []

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from cm_payroll.rulebooks.base import Component, Figure
 from cm_payroll.rulebooks.rcc.params import Params
+from cm_payroll.units import yuan
 from cm_payroll.rulebooks.shared import pay as shared_pay
 
 
@@ -31,3 +33,18 @@ def payment_status(df: pl.DataFrame) -> pl.DataFrame:
     辞职申请 in this month or earlier. The shared rule."""
     # SPEC 3.10
     return shared_pay.payment_status(df)
+
+
+BASE_WAGE = Component(
+    "base_wage", "岗位责任工资", "R-Art.4", params=("base_wage",),
+    figures=(Figure("入职日期", "hire_date", "text"), Figure("司龄", "tenure", "int")),
+    inputs=("roster",),
+    rule=lambda p: f"客户经理实行工效挂钩的计酬方式,享受岗位责任工资 {yuan(p.base_wage)} 元(R-Art.4)",
+    basis=lambda r, p, m: "岗位责任工资标准")
+
+OTHER_REWARD = Component(
+    "other_reward", "其他奖励", "Z-Art.21",
+    figures=(Figure("调整表其他奖励", "other_reward_input", "money"),),
+    inputs=("adjustments",),
+    rule=lambda p: "其他奖励按调整表发放(Z-Art.21)",
+    basis=lambda r, p, m: "其他奖励" if r["other_reward"] else "")

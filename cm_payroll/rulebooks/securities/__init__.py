@@ -14,11 +14,12 @@ from cm_payroll.rulebooks.securities.inputs import FILES
 from cm_payroll.rulebooks.securities.month import (COMPONENTS, SUMMARY_COLUMNS, check_month,
                                                    compute_month)
 from cm_payroll.rulebooks.securities.opening import seed_state
+from cm_payroll.rulebooks.securities.explain import focus as explain_focus
 from cm_payroll.rulebooks.securities.params import check as check_params
 from cm_payroll.rulebooks.securities.present import slips, summary
 
 ID = "securities"
 TRACKS = ("sales", "advisor")
 
-__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params",
+__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params", "explain_focus",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

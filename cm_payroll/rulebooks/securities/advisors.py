@@ -88,3 +88,12 @@ def transfer_back(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
     score_ok = pl.col("ann_ok") & prev_ok
     return df.with_columns(loss_ok.alias("stock_loss_ok"),
                            (eligible & ~loss_ok & ~score_ok).alias("transferred_back"))
+
+
+def notes(r: dict, _p: Params) -> list[str]:
+    out = []
+    if r["converted"]:
+        out.append("转理财类已通过:下月起按理财类客户经理考核(S-Art.23)。")
+    if r["transferred_back"]:
+        out.append("下月起转回销售类客户经理(S-Art.26)。")
+    return out

@@ -43,3 +43,7 @@ def window(df: pl.DataFrame, m: int, first_month: int, p: Params) -> pl.DataFram
 def at_least(threshold_units: int) -> pl.Expr:
     """This month's annualized score ≥ a threshold, compared exactly (cum × 12 ≥ t × n)."""
     return annualized_at_least(pl.col("cum"), pl.col("n"), threshold_units)
+
+
+def notes(r: dict, _p: Params) -> list[str]:
+    return ["本月无积分记录,按0分计算。"] if r["missing_score"] else []

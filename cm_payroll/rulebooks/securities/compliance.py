@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import apply_rate
+from cm_payroll.units import apply_rate, rate, yuan
+from cm_payroll.rulebooks.base import Component, Figure
 from cm_payroll.rulebooks.securities.params import Params
 
 
@@ -38,3 +39,25 @@ def compliance(df: pl.DataFrame, m: int, p: Params) -> pl.DataFrame:
         (pl.when(forfeit).then(reserve).otherwise(0) + pl.col("stale_reserve")).alias("compliance_forfeited"),
         pl.when(forfeit | pl.lit(payout)).then(0).otherwise(reserve).alias("reserve"),
     )
+
+
+def _basis(r: dict, p: Params, m: int) -> str:
+    if m % 12 + 1 == p.year_end.month:
+        if r["compliance_reward"]:
+            return f"全年计提合规奖励金(本月计提 {yuan(r['compliance_accrual'])})"
+        if r["compliance_forfeited"]:
+            return f"合规奖励金 {yuan(r['compliance_forfeited'])} 取消"
+        return ""
+    return (f"本月计提 {yuan(r['compliance_accrual'])},12月发放"
+            + (f";取消 {yuan(r['compliance_forfeited'])}" if r["compliance_forfeited"] else ""))
+
+
+COMPLIANCE_REWARD = Component(
+    "compliance_reward", "合规奖励金", "S-Art.16", params=("compliance",),
+    figures=(Figure("本月计提", "compliance_accrual", "money"), Figure("取消金额", "compliance_forfeited", "money"),
+             Figure("余额", "reserve", "money")),
+    inputs=("clients", "events"),
+    rule=lambda p: (f"每月按 max(实际净收入, 0) × {rate(p.compliance.accrual_rate)} 计提合规奖励金,"
+                    f"{p.compliance.payout_month}月发放;全年有违规、{p.compliance.payout_month}月待解除或仅发基础工资、"
+                    f"解除劳动合同时取消(S-Art.16)"),
+    basis=_basis)

@@ -8,6 +8,7 @@ from cm_payroll.errors import InputErrors, InputIssue
 from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.securities import (advisors, assessment, commission, compliance, pay, status,
                                              supervision, year_end)
+from cm_payroll.rulebooks.securities.components import COMPONENT_KEYS, COMPONENT_LABELS, COMPONENTS
 from cm_payroll.rulebooks.securities.aggregate import AGGREGATE_COLUMNS, client_aggregates
 from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, join_state
 from cm_payroll.rulebooks.securities.params import Params, level_names
@@ -19,21 +20,6 @@ from cm_payroll.rulebooks.shared.events import with_events
 from cm_payroll.rulebooks.shared.exceptions import exception_rows as _exc
 from cm_payroll.units import apply_rate, hundredths_expr, score, score_expr, yuan_expr
 from cm_payroll.validate import MonthInputs
-
-# (key, Chinese header, article) — the slip and summary order; gross_pay last.
-COMPONENTS: tuple[tuple[str, str, str], ...] = (
-    ("base_salary", "基础工资", "S-Art.11"),
-    ("allowance", "展业补贴", "S-Art.12"),
-    ("performance_bonus", "营销绩效奖", "S-Art.13"),
-    ("supervision_reward", "绩效督导奖励", "S-Art.15"),
-    ("compliance_reward", "合规奖励金", "S-Art.16"),
-    ("year_end_bonus", "年终奖", "S-Art.14"),
-    ("other_reward", "其他奖励", "S-Art.10"),
-    ("recovery", "年终奖亏空扣回", "S-Art.14"),
-    ("correction", "补发/追回", "S-Art.33"),
-    ("gross_pay", "应发合计", "S-Art.10"),
-)
-COMPONENT_KEYS = tuple(k for k, _, _ in COMPONENTS if k != "gross_pay")
 
 # The per-manager figures of the summary besides the components: (key, header, kind).
 SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -52,7 +38,7 @@ def _parse_overrides(inputs: MonthInputs, p: Params, tracks: dict[str, str]):
     fields = (status.STATUS_OVERRIDE, commission.level_override(level_names(p), tracks),
               advisors.conversion_override(tracks))
     return shared_overrides.parse(inputs.tables["overrides"],
-                                  {k: lbl for k, lbl, _ in COMPONENTS if k != "gross_pay"}, fields)
+                                  COMPONENT_LABELS, fields)
 
 
 def check_month(inputs: MonthInputs, state: pl.DataFrame, ctx: MonthContext) -> list[InputIssue]:
@@ -147,7 +133,7 @@ PAY_COLUMNS = (
 
 
 def _pay_frame(df: pl.DataFrame) -> pl.DataFrame:
-    cols = list(PAY_COLUMNS) + [k for k, _, _ in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
+    cols = list(PAY_COLUMNS) + [c.key for c in COMPONENTS] + [f"rule_{k}" for k in COMPONENT_KEYS]
     return df.select(cols).rename({"track_eff": "track", "hire_date_eff": "hire_date"})
 
 
@@ -267,7 +253,7 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
 def _override_rows(df: pl.DataFrame, ov_long: pl.DataFrame) -> pl.DataFrame:
     c = pl.col
     j = ov_long.join(df, on="manager_id", how="inner")
-    labels = {k: lbl for k, lbl, _ in COMPONENTS}
+    labels = {c.key: c.label for c in COMPONENTS}
     desc = pl.format("特殊处理({}):", c("reason"))
     amount = pl.lit(None, pl.Int64)
     what = pl.lit("")

@@ -10,6 +10,7 @@ import polars as pl
 
 from cm_payroll.rulebooks.shared.overrides import OverrideField
 from cm_payroll.schema import norm_value
+from cm_payroll.units import rate
 
 from cm_payroll.rulebooks.securities.params import Params
 
@@ -105,3 +106,34 @@ def confirmed_by_override(df: pl.DataFrame) -> pl.DataFrame:
     by_override = pl.col("trainee") & pl.col("ov_status").is_in(["active", "standby"]).fill_null(False)
     return df.with_columns(by_override.alias("confirmed_by_override"),
                            (pl.col("trainee") & ~by_override).alias("trainee"))
+
+
+CAUSES = {"probation_failed": "见习期考核未通过(S-Art.8(1))",
+          "standby_failed": "待岗培训当月仍未达标(S-Art.8(3))",
+          "standby_trigger": "近12个自然月内第2次触发待岗培训(S-Art.8(2))"}
+
+
+def notes(r: dict, p: Params) -> list[str]:
+    """The slip's notes of the month's status (S-Art.8, 20), with the standby rate in force."""
+    out = []
+    s = r["status"]
+    standby_rate = rate(p.standby_rate)
+    if s == "standby":
+        out.append(f"本月为待岗培训月:基础工资、年终奖正常发放,营销绩效奖按{standby_rate}计提,不发放绩效督导奖励、"
+                   f"展业补贴和其他奖励(S-Art.20)。")
+    elif s == "pending_termination":
+        cause = CAUSES.get(r["termination_cause"] or "", "特殊处理")
+        out.append(f"本月判断为待解除劳动合同:{cause}。基础工资正常发放,营销绩效奖按{standby_rate}计提,不发放绩效督导奖励、"
+                   f"年终奖、其他奖励和展业补贴(S-Art.20)。")
+    elif s == "base_only":
+        out.append("待解除劳动合同次月起仅发放基础工资(S-Art.20)。")
+    if r["trigger"] and s == "active":
+        out.append("本月触发待岗培训,下月为待岗培训月(S-Art.8(2))。")
+    return out
+
+
+def override_notes(r: dict, _p: Params) -> list[str]:
+    """Decision 34: a trainee confirmed by a status override."""
+    if r.get("confirmed_by_override"):
+        return ["经特殊处理审批(S-Art.34),见习期结束,自本月起按普通客户经理及以上级别定级(S-Art.4)。"]
+    return []

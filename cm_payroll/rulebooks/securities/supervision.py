@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from cm_payroll.rulebooks.base import Component, Figure
 from cm_payroll.rulebooks.securities.params import Params
+from cm_payroll.units import yuan
 
 
 def effective_heads(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -52,3 +54,22 @@ def supervisor_warnings(df: pl.DataFrame) -> pl.DataFrame:
     return df.filter((c("supervisees") > 0) & ((c("track_eff") == "advisor") | c("trainee"))).select(
         "manager_id", pl.format("花名册中有 {} 名督导对象以其为片区经理,但其为{},不是已转正的销售类客户经理:"
                                 "不发放绩效督导奖励(S-Art.15)", "supervisees", who).alias("message"))
+
+
+def _basis(r: dict, p: Params, _m: int) -> str:
+    if r["supervision_reward"] or (r["effective_heads"] and not r["ev_fraud"] and r["status"] == "active"):
+        return f"有效人力 {r['effective_heads']} 人 × {yuan(p.supervision.per_head)}"
+    if r["effective_heads"]:
+        return f"有效人力 {r['effective_heads']} 人,本月不发放"
+    return ""
+
+
+SUPERVISION_REWARD = Component(
+    "supervision_reward", "绩效督导奖励", "S-Art.15", params=("supervision",),
+    figures=(Figure("督导对象", "supervisees", "int"), Figure("有效人力", "effective_heads", "int"),
+             Figure("状态", "status", "status")),
+    inputs=("roster",),
+    rule=lambda p: (f"绩效督导奖励 = 有效人力 × 每人 {yuan(p.supervision.per_head)} 元;有效人力为在岗且年化积分达到普通级的"
+                    f"销售类督导对象;只有转正的销售类片区经理领取,待岗、待解除、仅发基础工资及业绩造假当月不发放"
+                    f"(S-Art.15, S-Art.20, S-Art.8(4))"),
+    basis=_basis)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from cm_payroll.units import apply_rate
+from cm_payroll.rulebooks.base import Component, Figure
 from cm_payroll.rulebooks.securities.params import Params
+from cm_payroll.rulebooks.securities.status import STATUS_LABELS
+from cm_payroll.units import apply_rate, rate, yuan
 
 
 def year_sums(df: pl.DataFrame, m: int) -> pl.DataFrame:
@@ -76,3 +78,55 @@ def recovery(df: pl.DataFrame) -> pl.DataFrame:
         (-(pl.col("_rec_bonus") + pl.col("_rec_ye"))).alias("recovery"),
         (carried - pl.col("_rec_bonus") - pl.col("_rec_ye") + pl.col("new_deficit")).alias("deficit"),
     ).drop("_rec_bonus", "_rec_ye")
+
+
+def _bonus_basis(r: dict, _p: Params, _m: int) -> str:
+    if r["year_end_y"] is None:
+        return ""
+    y = r["year_end_y"]
+    excluded = r.get("ytd_fraud_excluded") or 0
+    fraud = (f"(不含业绩造假月份净收入 {yuan(excluded)}:当月营销绩效奖已取消,不在年终奖中补回,"
+             f"S-Art.8(4))" if excluded else "")
+    text = (f"本年净收入 {yuan(r['ytd_net_income'])}{fraud} × ({rate(r['year_end_rate'])} + 司龄 "
+            f"{rate(r['tenure_rate'])}) − 本年营销绩效奖 {yuan(r['ytd_performance_bonus'])} = {yuan(y)}")
+    if y <= 0:
+        text += ";不足部分结转下一年度扣回"
+    elif not r["year_end_bonus"]:
+        text += f";{STATUS_LABELS[r['status']]},不发放"
+    return text
+
+
+YEAR_END_BONUS = Component(
+    "year_end_bonus", "年终奖", "S-Art.14", params=("year_end", "commission", "veteran"),
+    figures=(Figure("本年实际净收入", "ytd_net_income", "money"), Figure("本年营销绩效奖", "ytd_performance_bonus", "money"),
+             Figure("12月计提比例", "year_end_rate", "rate"), Figure("司龄计提比例", "tenure_rate", "rate"),
+             Figure("不计入的业绩造假月份净收入", "ytd_fraud_excluded", "money"),
+             Figure("计算结果", "year_end_y", "money")),
+    inputs=("clients",),
+    rule=lambda p: (f"年终奖({p.year_end.month}月)= 全年实际净收入 × ({p.year_end.month}月计提比例 + 司龄计提比例 "
+                    f"{'、'.join(f'{k}年 {rate(x)}' for k, x in enumerate(p.year_end.tenure_rates))}"
+                    f"{'及以上' if p.year_end.tenure_rates else ''}) − 全年营销绩效奖;小于等于0的在下一年度扣回;"
+                    f"业绩造假月份的正净收入不计入全年实际净收入(当月营销绩效奖已取消,不补回)(S-Art.14, S-Art.8(4))"),
+    basis=_bonus_basis)
+
+
+def _recovery_basis(r: dict, _p: Params, _m: int) -> str:
+    if r["recovery"]:
+        return f"扣回年终奖亏空;尚余 {yuan(r['deficit'])}"
+    return f"结转年终奖亏空 {yuan(r['deficit'])}" if r["deficit"] else ""
+
+
+RECOVERY = Component(
+    "recovery", "年终奖亏空扣回", "S-Art.14", params=("year_end",),
+    figures=(Figure("结转亏空(月末)", "deficit", "money"), Figure("本年新增亏空", "new_deficit", "money")),
+    rule=lambda p: ("以前年度年终奖亏空从营销绩效奖中逐月扣回(不使其低于0),"
+                    f"{p.year_end.month}月再从年终奖中扣回;当年新增的亏空不在当月扣回(S-Art.14)"),
+    basis=_recovery_basis)
+
+
+def notes(r: dict, _p: Params) -> list[str]:
+    """December's slip says when a fraud month's income was left out (decision 43)."""
+    if r["year_end_y"] is not None and r.get("ytd_fraud_excluded"):
+        return [f"年终奖计算不含业绩造假月份的正净收入 {yuan(r['ytd_fraud_excluded'])}:"
+                f"该月营销绩效奖已按 S-Art.8(4) 取消,不在年终奖中补回。"]
+    return []
