@@ -165,8 +165,9 @@ def visits(df: pl.DataFrame, facts: pl.DataFrame, history: pl.DataFrame, m: int,
     j = owed.collect().join(df.select("manager_id", "name"), on="manager_id", how="left").sort(
         "manager_id", "borrower_id")
     desc = (pl.when(c("monthly"))
-            .then(pl.format("借款人 {} 贷款本金合计 {} 元(30万元以上),本月未走访(每月不少于1次)",
-                            c("borrower_id"), yuan_expr("principal_sum", signed=False)))
+            .then(pl.format("借款人 {} 贷款本金合计 {} 元({} 元以上),本月未走访(每月不少于1次)",
+                            c("borrower_id"), yuan_expr("principal_sum", signed=False),
+                            yuan_expr(pl.lit(p.visits.monthly_from, pl.Int64), signed=False)))
             .otherwise(pl.format("借款人 {} 贷款本金合计 {} 元,本季度未走访(每季不少于1次)",
                                  c("borrower_id"), yuan_expr("principal_sum", signed=False))))
     return exception_rows(j, pl.lit(True), "visit_missing", desc)

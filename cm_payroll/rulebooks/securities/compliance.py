@@ -48,7 +48,7 @@ def _basis(r: dict, p: Params, m: int) -> str:
         if r["compliance_forfeited"]:
             return f"合规奖励金 {yuan(r['compliance_forfeited'])} 取消"
         return ""
-    return (f"本月计提 {yuan(r['compliance_accrual'])},12月发放"
+    return (f"本月计提 {yuan(r['compliance_accrual'])},{p.compliance.payout_month}月发放"
             + (f";取消 {yuan(r['compliance_forfeited'])}" if r["compliance_forfeited"] else ""))
 
 

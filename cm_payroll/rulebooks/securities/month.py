@@ -18,7 +18,7 @@ from cm_payroll.rulebooks.shared import overrides as shared_overrides
 from cm_payroll.rulebooks.shared import pay as shared_pay
 from cm_payroll.rulebooks.shared.events import with_events
 from cm_payroll.rulebooks.shared.exceptions import exception_rows as _exc
-from cm_payroll.units import apply_rate, hundredths_expr, score, score_expr, yuan_expr
+from cm_payroll.units import apply_rate, hundredths_expr, rate, score, score_expr, yuan_expr
 from cm_payroll.validate import MonthInputs
 
 # The per-manager figures of the summary besides the components: (key, header, kind).
@@ -193,7 +193,8 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
         _exc(df, c("status") == "pending_termination", "pending_termination",
              pl.when(c("termination_cause") == "probation_failed").then(pl.lit("见习期考核未通过,判断为待解除劳动合同"))
              .when(c("termination_cause") == "standby_failed").then(pl.lit("待岗培训当月仍未达标,判断为待解除劳动合同"))
-             .when(c("termination_cause") == "standby_trigger").then(pl.lit("近12个自然月内第2次触发待岗培训"))
+             .when(c("termination_cause") == "standby_trigger").then(pl.lit(
+                 f"近{p.standby.trigger_window_months}个自然月内第{p.standby.max_triggers}次触发待岗培训"))
              .otherwise(pl.lit("特殊处理判定为待解除劳动合同"))),
         _exc(df, c("termination_cause") == "probation_failed", "probation_failed",
              pl.format("前{}个月累计积分 {},累计新增客户资产 {} 元,当月客户资产 {} 元",
@@ -208,7 +209,8 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
         _exc(df.filter((c("excess_requests") > 0) & ~c("standby_month"))
              .with_columns(pl.int_ranges(0, c("excess_requests")).alias("_k")).explode("_k"),
              pl.lit(True), "excess_transfer_request",
-             pl.format("12个自然月内转岗申请超过 {} 次", c("requests_allowed"))),
+             pl.format("{}个自然月内转岗申请超过 {} 次", pl.lit(p.advisor_review.request_window_months),
+                       c("requests_allowed"))),
         _exc(df, c("ev_fraud"), "fraud", pl.lit("业绩造假:取消当月营销绩效奖和绩效督导奖励"),
              -(apply_rate(pl.max_horizontal(c("net_income"), pl.lit(0, pl.Int64)), c("rate"))
                + c("effective_heads").cast(pl.Int64) * ctx.params.supervision.per_head
@@ -221,7 +223,8 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
              .otherwise(pl.format("年化累计积分 {} 未达转理财类标准 {}", hundredths_expr(c("annualized_x100")),
                                   pl.lit(_score_text(p.conversion.min_score))))),
         _exc(df, c("transferred_back"), "transfer_back",
-             pl.format("存量客户资产流失率超过标准且未连续2个月达到普通级,下月起转回销售类")),
+             pl.lit(f"存量客户资产流失率超过 {rate(p.advisor_review.max_stock_loss)} 且未连续2个月达到普通级,"
+                    f"下月起转回销售类")),
         _exc(df, (c("deficit") > 0) & (c("year_end_y").is_not_null()), "year_end_deficit",
              pl.format("年终奖计算结果 {}{} 元;结转亏空合计 {} 元,在下一年度绩效奖和年终奖中扣回",
                        pl.when(c("year_end_y") < 0).then(pl.lit("-")).otherwise(pl.lit("")),
@@ -230,8 +233,9 @@ def _exceptions(df: pl.DataFrame, state: pl.DataFrame, m: int, ctx: MonthContext
         _exc(df, c("compliance_forfeited") > 0, "compliance_forfeited",
              pl.when(c("ev_terminated")).then(pl.lit("解除劳动合同,合规奖励金取消"))
              .when(c("violation")).then(pl.lit("本年度有违规记录,合规奖励金取消"))
-             .when(c("stale_reserve") > 0).then(pl.lit("上年度合规奖励金未在12月发放,取消"))
-             .otherwise(pl.format("12月状态为{},合规奖励金取消", _status_zh("status"))),
+             .when(c("stale_reserve") > 0).then(pl.lit(f"上年度合规奖励金未在{p.compliance.payout_month}月发放,取消"))
+             .otherwise(pl.format("{}月状态为{},合规奖励金取消", pl.lit(p.compliance.payout_month),
+                                  _status_zh("status"))),
              -c("compliance_forfeited")),
         _exc(df, c("missing_score"), "missing_scores", pl.lit("无积分记录,当月积分按0计")),
     ]

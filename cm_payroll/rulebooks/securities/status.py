@@ -108,9 +108,11 @@ def confirmed_by_override(df: pl.DataFrame) -> pl.DataFrame:
                            (pl.col("trainee") & ~by_override).alias("trainee"))
 
 
-CAUSES = {"probation_failed": "见习期考核未通过(S-Art.8(1))",
-          "standby_failed": "待岗培训当月仍未达标(S-Art.8(3))",
-          "standby_trigger": "近12个自然月内第2次触发待岗培训(S-Art.8(2))"}
+def _causes(p: Params) -> dict[str, str]:
+    return {"probation_failed": "见习期考核未通过(S-Art.8(1))",
+            "standby_failed": "待岗培训当月仍未达标(S-Art.8(3))",
+            "standby_trigger": (f"近{p.standby.trigger_window_months}个自然月内第{p.standby.max_triggers}次触发待岗培训"
+                                f"(S-Art.8(2))")}
 
 
 def notes(r: dict, p: Params) -> list[str]:
@@ -122,7 +124,7 @@ def notes(r: dict, p: Params) -> list[str]:
         out.append(f"本月为待岗培训月:基础工资、年终奖正常发放,营销绩效奖按{standby_rate}计提,不发放绩效督导奖励、"
                    f"展业补贴和其他奖励(S-Art.20)。")
     elif s == "pending_termination":
-        cause = CAUSES.get(r["termination_cause"] or "", "特殊处理")
+        cause = _causes(p).get(r["termination_cause"] or "", "特殊处理")
         out.append(f"本月判断为待解除劳动合同:{cause}。基础工资正常发放,营销绩效奖按{standby_rate}计提,不发放绩效督导奖励、"
                    f"年终奖、其他奖励和展业补贴(S-Art.20)。")
     elif s == "base_only":
