@@ -46,6 +46,8 @@ ProtectOpt = Annotated[bool, typer.Option("--protect-slips", help="Encrypt each 
 RulesChangedOpt = Annotated[bool, typer.Option("--rules-changed", help="Accept a rulebook whose content differs "
                            "from the one this output folder used last; the parameters old → new are listed in "
                            "the exceptions report and in run.json.")]
+ByOpt = Annotated[Optional[str], typer.Option("--by", help="Who runs it (the 计算 role of S-Art.32); default "
+                  "the operating-system user.")]
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="Language of the messages: zh or en (default "
                     "from $CM_PAYROLL_LANG or the locale).")]
 
@@ -180,17 +182,27 @@ def _print_summary(summary, quiet: bool, as_json: bool, passwords: str | None = 
                   highlight=False, markup=False)
     if summary.rulebook_change:
         out.print(t("out.rulebook_changed", n=len(summary.rulebook_change)), highlight=False, markup=False)
+    for d in getattr(summary, "signoff_discarded", []):
+        err.print(t("life.discarded", **d), highlight=False, markup=False)
+    for c in getattr(summary, "corrections", []):
+        out.print(t("life.correction", kind="补发" if c["amount"] > 0 else "追回", manager=c["manager_id"],
+                    amount=units.yuan(abs(c["amount"])), corrects=c["corrects"],
+                    booked=c["booked_in"] or t("life.correction_next")), highlight=False, markup=False)
+    if getattr(summary, "unchanged", []):
+        out.print(t("life.unchanged", months=", ".join(summary.unchanged)), highlight=False, markup=False)
     if not summary.months:
         out.print(t("out.nothing_to_do"), highlight=False, markup=False)
         if summary.pending:
             out.print(t("out.pending", months=", ".join(summary.pending)), highlight=False, markup=False)
         return
     table = Table(title=t("table.title", rulebook=summary.rulebook), show_lines=False)
-    for col in ("month", "version", "managers", "exceptions", "gross", "folder"):
-        table.add_column(t(f"col.{col}"), justify="right" if col not in ("month", "folder") else "left")
+    from cm_payroll.lifecycle import STATE_ZH
+    for col in ("month", "version", "state", "managers", "exceptions", "gross", "folder"):
+        head = t("life.col.state") if col == "state" else t(f"col.{col}")
+        table.add_column(head, justify="right" if col not in ("month", "folder", "state") else "left")
     for m in summary.months:
-        table.add_row(m.month, str(m.version), str(m.managers), str(m.exceptions), units.yuan(m.gross_total_fen),
-                      escape(str(m.folder)))
+        table.add_row(m.month, str(m.version), _state(m.state), str(m.managers), str(m.exceptions),
+                      units.yuan(m.gross_total_fen), escape(str(m.folder)))
     out.print(table)
     last = summary.months[-1]
     out.print(t("out.summary", path=last.folder / f"payroll_{last.month}.xlsx"), highlight=False, markup=False)
@@ -208,8 +220,14 @@ def month(
     input: InputOpt = Path("input"),
     output: OutputOpt = Path("output"),
     rules: RulesOpt = "securities",
-    force: Annotated[bool, typer.Option("--force", help="Recompute a month that is already closed; the "
-                                        "earlier outputs are kept as a numbered version.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Recompute a signed or released month (a draft "
+                                        "needs none): a signed month's signatures are discarded; a released "
+                                        "month's differences are booked as corrections in the first month not "
+                                        "released. Earlier outputs are kept as numbered versions.")] = False,
+    by: ByOpt = None,
+    paid_through: Annotated[Optional[str], typer.Option("--paid-through", help="On a new output folder: the "
+                            "months up to this one, YYYY-MM, were paid outside the tool; they are marked "
+                            "released (without signatures) as they are computed.")] = None,
     what_if: Annotated[Optional[Path], typer.Option("--what-if", help="Compute the month under --rules "
                        "without touching the ledger or the official outputs, and write a comparison "
                        "workbook against the official run into this folder.")] = None,
@@ -233,7 +251,7 @@ def month(
     try:
         summary = pipeline.run_month(month, input, output, rules, force=force, report=_reporter(quiet, as_json),
                                      formats=slip_format, templates=templates, protect_slips=protect_slips,
-                                     start=start, rules_changed=rules_changed)
+                                     start=start, rules_changed=rules_changed, by=by, paid_through=paid_through)
     except PayrollError as exc:
         _fail(exc, as_json)
     except ValueError as exc:
@@ -251,6 +269,7 @@ def year(
     slip_format: FormatOpt = "xlsx",
     templates: TemplatesOpt = None,
     protect_slips: ProtectOpt = False,
+    by: ByOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     lang: LangOpt = None,
@@ -262,7 +281,7 @@ def year(
     try:
         summary = pipeline.run_year(year, input, output, rules, report=_reporter(quiet, as_json),
                                     formats=slip_format, templates=templates, protect_slips=protect_slips,
-                                    rules_changed=rules_changed)
+                                    rules_changed=rules_changed, by=by)
     except PayrollError as exc:
         _fail(exc, as_json)
     except ValueError as exc:
@@ -519,6 +538,191 @@ def _rule_value(v, top: bool = False) -> str:
             return "\n".join(_rule_value(x) for x in v)
         return "[" + ", ".join(_rule_value(x) for x in v) + "]"
     return str(v)
+
+
+# ------------------------------------------------------------------------------ the month's life
+
+MonthArg = Annotated[str, typer.Argument(help="The month, YYYY-MM.")]
+RootOpt = Annotated[Path, typer.Option("--output", "-o", help="The output root of the month.")]
+
+
+def _state(state: str) -> str:
+    from cm_payroll.i18n import lang
+    from cm_payroll.lifecycle import STATE_ZH
+    return STATE_ZH.get(state, state) if lang() == "zh" else state
+
+
+def _json_ok(obj: dict) -> None:
+    out.print_json(json.dumps({"ok": True, "exit_code": 0, **obj}, ensure_ascii=False))
+
+
+def _life(fn, as_json: bool):
+    try:
+        return fn()
+    except PayrollError as exc:
+        _fail(exc, as_json)
+    except ValueError as exc:
+        _fail(_usage(exc), as_json)
+
+
+@app.command()
+def sign(
+    month: MonthArg,
+    role: Annotated[str, typer.Option("--role", help="审核 (review), 复核 (recheck) or 签批 (approve), in this order.")],
+    by: Annotated[str, typer.Option("--by", help="The name of the person who signs.")],
+    output: RootOpt = Path("output"),
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Sign a computed month (S-Art.32): 审核, then 复核, then 签批, each by another person. Refused when an
+    output file was edited or deleted since the run, or (签批) while a case that needs an approval has no
+    审批号."""
+    from cm_payroll import lifecycle
+    _lang(lang)
+    e = _life(lambda: lifecycle.sign(output, month, role, by), as_json)
+    s = e.signatures[-1]
+    if as_json:
+        _json_ok({"month": month, "state": e.state, "signature": {k: s[k] for k in ("role", "by", "at", "version")}})
+    elif not quiet:
+        out.print(t("life.signed", month=month, role=s["role"], by=s["by"], state=_state(e.state)),
+                  highlight=False, markup=False)
+
+
+@app.command()
+def approve(
+    month: MonthArg,
+    file: Annotated[Path, typer.Option("--file", "-f", help="Approvals: 工号, 类型代码, 项目, 审批号, 说明 "
+                                       "(.xlsx, .xls, .csv, .ods or .parquet).")],
+    output: RootOpt = Path("output"),
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Record approvals (S-Art.34) of a computed month's cases that need one, until 签批. They are kept in
+    the ledger and listed in approvals_YYYY-MM.xlsx beside the month's outputs."""
+    from cm_payroll import lifecycle
+    _lang(lang)
+    new = _life(lambda: lifecycle.approve(output, month, file), as_json)
+    path = output / month / lifecycle.approvals_file(month)
+    if as_json:
+        _json_ok({"month": month, "recorded": new, "file": str(path)})
+    elif not quiet:
+        out.print(t("life.approved", month=month, n=len(new), path=path) if new else
+                  t("life.approved_none", month=month), highlight=False, markup=False)
+
+
+@app.command()
+def release(
+    month: MonthArg,
+    output: RootOpt = Path("output"),
+    by: ByOpt = None,
+    withheld: Annotated[Optional[str], typer.Option("--withheld", help="Release the withheld pay of this 工号 "
+                        "(a released month; the handover done).")] = None,
+    approval: Annotated[Optional[str], typer.Option("--approval", help="The 审批号 releasing the withheld pay.")] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Input root, for the roster's 银行账号 "
+                     "(default: the folder the run read).")] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Release an approved month (its earlier months released): writes 资金申请单 (fund request per branch)
+    and 发放清单 (payment list; withheld managers apart) beside its outputs."""
+    from cm_payroll import lifecycle
+    from cm_payroll.pipeline import os_user
+    _lang(lang)
+    who = by or os_user()
+    if withheld is not None:
+        if not approval:
+            _fail(_usage(ValueError("--withheld needs --approval REF (the 审批号 that releases the pay)")), as_json)
+        r = _life(lambda: lifecycle.release_withheld(output, month, withheld, approval, who), as_json)
+        if as_json:
+            _json_ok({**r, "amount": units.yuan(r.pop("amount_fen"), grouped=False)})
+        elif not quiet:
+            out.print(t("life.released_withheld", month=month, manager=withheld, amount=units.yuan(r["amount_fen"]),
+                        path=output / month / r["file"]), highlight=False, markup=False)
+        return
+    r = _life(lambda: lifecycle.release(output, month, who, input), as_json)
+    if as_json:
+        _json_ok({**{k: v for k, v in r.items() if k != "total_fen"}, "total": units.yuan(r["total_fen"], grouped=False),
+                  "files": [str(output / month / f) for f in r["files"]]})
+    elif not quiet:
+        out.print(t("life.released", month=month, paid=r["paid"], withheld=r["withheld"],
+                    total=units.yuan(r["total_fen"])), highlight=False, markup=False)
+        for f in r["files"]:
+            out.print(t("life.file", path=output / month / f), highlight=False, markup=False)
+
+
+@app.command()
+def status(
+    month: Annotated[Optional[str], typer.Argument(help="One month, YYYY-MM (default: every month).")] = None,
+    output: RootOpt = Path("output"),
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Each computed month's state, signatures, open approvals and corrections."""
+    from cm_payroll import lifecycle
+    _lang(lang)
+    st = _life(lambda: lifecycle.status(output, month), as_json)
+    if as_json:
+        _json_ok(st)
+        return
+    table = Table(title=t("life.title", root=escape(str(output))))
+    for key in ("col.month", "col.version", "life.col.state", "life.col.by", "life.col.signatures",
+                "life.col.open", "life.col.corrections"):
+        table.add_column(t(key))
+    for m in st["months"]:
+        sigs = ", ".join(f"{s['role']} {s['by']} {s['at'][:10]}" for s in m["signatures"])
+        table.add_row(m["month"], str(m["version"]), _state(m["state"]), escape(m["prepared_by"] or ""),
+                      escape(sigs), str(len(m["open_approvals"])),
+                      f"{m['corrections_booked']} ({m['corrections_total']})" if m["corrections_booked"] else "")
+    out.print(table)
+    if st["pending_corrections"]:
+        out.print(t("life.pending", n=len(st["pending_corrections"])), highlight=False, markup=False)
+
+
+@app.command()
+def audit(
+    roots: Annotated[list[Path], typer.Argument(help="Output roots (one per branch) to check.")],
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Input root of the months (default: "
+                     "the folder each run read, from run.json).")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the findings to this workbook "
+                      "(.xlsx): one consolidated report for every root.")] = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    lang: LangOpt = None,
+) -> None:
+    """Spot-check output roots (S-Art.35): ledger, outputs against their signatures, inputs and a
+    recomputation, approvals, sign-off. Exit 0 when clean, 1 with findings."""
+    from cm_payroll import lifecycle
+    from cm_payroll.ledger import write_atomic
+    _lang(lang)
+    findings = _life(lambda: lifecycle.audit(roots, input), as_json)
+    if report is not None:
+        try:
+            write_atomic(report, lifecycle.audit_workbook(findings, roots))
+        except OSError as exc:
+            from cm_payroll.errors import UsageError
+            _fail(UsageError(f"--report {report}: {exc.strerror or exc}"), as_json)
+    n = sum(1 for f in findings if f.kind == "finding")
+    if as_json:
+        out.print_json(json.dumps({"ok": n == 0, "exit_code": 1 if n else 0, "findings": [vars(f) for f in findings
+                                   if f.kind == "finding"], "notes": [vars(f) for f in findings if f.kind == "note"]},
+                                  ensure_ascii=False))
+    else:
+        if not quiet or n:
+            for f in findings:
+                if f.kind == "finding" or not quiet:
+                    (err if f.kind == "finding" else out).print(
+                        f"{'!' if f.kind == 'finding' else '·'} {f.root} {f.month} [{lifecycle.CHECK_ZH.get(f.check, f.check)}] "
+                        f"{f.item}: {f.message}", highlight=False, markup=False)
+        if not quiet:
+            out.print(t("life.audit_findings", n=n, notes=len(findings) - n) if n else
+                      t("life.audit_clean", roots=len(roots), notes=len(findings)), highlight=False, markup=False)
+            if report is not None:
+                out.print(t("life.report", path=report), highlight=False, markup=False)
+    raise typer.Exit(1 if n else 0)
+
 
 
 def _usage(exc: Exception) -> PayrollError:

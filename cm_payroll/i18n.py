@@ -13,6 +13,38 @@ import os
 LANGS = ("zh", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
+    # the month's life (lifecycle.py)
+    "life.title": {"en": "{root}: months", "zh": "{root}:各月状态"},
+    "life.col.state": {"en": "state", "zh": "状态"},
+    "life.col.by": {"en": "prepared by", "zh": "计算"},
+    "life.col.signatures": {"en": "signatures", "zh": "签字"},
+    "life.col.open": {"en": "open approvals", "zh": "待审批"},
+    "life.col.corrections": {"en": "corrections", "zh": "更正"},
+    "life.pending": {"en": "pending corrections (booked in the next month computed): {n}",
+                     "zh": "待入账更正(计入下一个计算的月份):{n} 笔"},
+    "life.signed": {"en": "{month}: {role} signed by {by}; the month is now {state}",
+                    "zh": "{month}:{role}已由 {by} 签字,本月状态:{state}"},
+    "life.approved": {"en": "{month}: {n} approval(s) recorded; list of approvals: {path}",
+                      "zh": "{month}:已记录 {n} 项审批;审批记录:{path}"},
+    "life.approved_none": {"en": "{month}: every approval of the file was recorded already",
+                           "zh": "{month}:文件中的审批均已记录,无新增"},
+    "life.released": {"en": "{month} released: {paid} paid, {withheld} withheld, {total} 元 in all",
+                      "zh": "{month} 已发放:发放 {paid} 人,暂扣 {withheld} 人,合计 {total} 元"},
+    "life.released_withheld": {"en": "{month}: withheld pay of {manager} released, {amount} 元: {path}",
+                               "zh": "{month}:{manager} 的暂扣薪酬已发放,{amount} 元:{path}"},
+    "life.file": {"en": "  {path}", "zh": "  {path}"},
+    "life.correction": {"en": "correction {kind} {manager} {amount} 元 (difference in {corrects}) booked in {booked}",
+                        "zh": "更正 {kind} {manager} {amount} 元({corrects} 的差额)计入 {booked}"},
+    "life.correction_next": {"en": "the next month computed", "zh": "下一个计算的月份"},
+    "life.discarded": {"en": "{month}: the signature {role} ({by}) was discarded; the month is a draft again",
+                       "zh": "{month}:{role}签字({by})已作废,本月重新成为草稿"},
+    "life.unchanged": {"en": "recomputed with the same result (outputs and signatures kept): {months}",
+                       "zh": "重新计算结果不变(输出文件与签字保留):{months}"},
+    "life.audit_clean": {"en": "audit: no findings ({notes} note(s)) in {roots} output folder(s)",
+                         "zh": "审计:{roots} 个输出目录未发现问题(说明 {notes} 项)"},
+    "life.audit_findings": {"en": "audit: {n} finding(s), {notes} note(s)", "zh": "审计:发现问题 {n} 项,说明 {notes} 项"},
+    "life.report": {"en": "audit report: {path}", "zh": "审计报告:{path}"},
+
     # run summary
     "table.title": {"en": "cm-payroll — {rulebook}", "zh": "cm-payroll — {rulebook}"},
     "col.month": {"en": "month", "zh": "月份"},

@@ -531,7 +531,7 @@ def _expected_frames(rulebook_id: str) -> dict[str, tuple[dict, bool]]:
     """{frame name: (columns → dtype string, exact)} the rulebook's code declares; `exact` False: the
     frame must hold at least these (pay: the components)."""
     from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA
-    from cm_payroll.pipeline import CORRECTION_SCHEMA
+    from cm_payroll.corrections import CORRECTION_SCHEMA
     from cm_payroll.rulebooks import module_for
     mod = module_for(rulebook_id)
 
@@ -585,9 +585,25 @@ def _parquet_columns(data: bytes) -> list[list[str]]:
 
 @dataclass
 class MonthEntry:
+    """A month of HEAD: its current version and, SPEC 6, where it stands in its life (lifecycle.py)."""
     month: str
     version: int
     manifest_sha256: str
+    state: str = "released"                  # draft … released; HEADs before SPEC 6 lack it: paid
+    by: str | None = None                    # 计算: who ran the current version
+    signatures: list[dict] = field(default_factory=list)
+    approvals: list[dict] = field(default_factory=list)
+    release: dict | None = None              # the paid version: at, by, version, paid_through, files
+    withheld_paid: list[dict] = field(default_factory=list)
+    extra_outputs: dict[str, str] = field(default_factory=dict)   # written after the run
+    legacy: bool = False                     # read from a HEAD written before SPEC 6
+
+    def as_head(self) -> dict:
+        d = {"version": self.version, "manifest_sha256": self.manifest_sha256, "state": self.state,
+             "by": self.by, "signatures": self.signatures, "approvals": self.approvals,
+             "release": self.release, "withheld_paid": self.withheld_paid,
+             "extra_outputs": dict(sorted(self.extra_outputs.items()))}
+        return d
 
     @property
     def rel(self) -> str:
@@ -674,7 +690,12 @@ class Ledger:
         led.pending_corrections = [dict(e) for e in doc["pending_corrections"]]
         led.pending_sha256 = pending_digest(doc["pending_corrections"])
         for mon, e in sorted(doc["months"].items()):
-            led.months[mon] = MonthEntry(mon, e["version"], e["manifest_sha256"])
+            led.months[mon] = MonthEntry(
+                mon, e["version"], e["manifest_sha256"], state=e.get("state", "released"), by=e.get("by"),
+                signatures=[dict(x) for x in e.get("signatures", [])],
+                approvals=[dict(x) for x in e.get("approvals", [])], release=e.get("release"),
+                withheld_paid=[dict(x) for x in e.get("withheld_paid", [])],
+                extra_outputs=dict(e.get("extra_outputs", {})), legacy="state" not in e)
         led.verify()
         missing_out = [m for m in led.months if not (root / m).is_dir()]
         if missing_out:
@@ -929,7 +950,7 @@ class Ledger:
         months = sorted(self.months) if month is None else [month] if isinstance(month, str) else sorted(month)
         changes: list[OutputChange] = []
         for m in months:
-            outputs = self.manifest(m)["outputs"]
+            outputs = {**self.manifest(m)["outputs"], **self.months[m].extra_outputs}
             changes += [OutputChange(m, rel, "added", kind) for rel, kind in self._files_of(m) if rel not in outputs]
             by_dir: dict[str, list[tuple[str, str]]] = {}
             for rel, sha in outputs.items():
@@ -1023,7 +1044,7 @@ class StagedMonth:
     month: str
     version: int
     ledger_dir: Path          # staged .ledger month version folder (state/pay/exceptions/manifest)
-    output_dir: Path          # staged outputs of the month
+    output_dir: Path | None   # staged outputs of the month (None: the outputs in place are kept)
 
 
 def new_staging(root: Path, run_id: str) -> Path:
@@ -1111,16 +1132,25 @@ def _check_head_to_write(root: Path, ledger: Ledger, staged: list[StagedMonth], 
 
 
 def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, staging_dir: Path,
-           rulebook: Path | None = None) -> None:
-    """Apply a staged run: journal first, then renames, then HEAD (the commit point)."""
+           rulebook: Path | None = None, files: Iterable[tuple[Path, str, str | None]] = ()) -> None:
+    """Apply a staged run: journal first, then renames, then HEAD (the commit point). `files`: files
+    written after a month's run (staged path, destination relative to the root, and where the file it
+    replaces is kept, relative to the root), e.g. a sign-off's approvals workbook; with no months and
+    no files it commits a new HEAD alone (a signature)."""
     _check_head_to_write(root, ledger, staged, head)
     ops = []
+    for src, dst, keep in files:
+        if keep is not None and os.path.lexists(root / dst):
+            ops.append({"op": "move", "src": dst, "dst": keep})
+        ops.append({"op": "move", "src": str(src.relative_to(root)), "dst": dst})
     if rulebook is not None and not (root / LEDGER / RULEBOOKS / rulebook.name).exists():
         ops.append({"op": "move", "src": str(rulebook.relative_to(root)),
                     "dst": f"{LEDGER}/{RULEBOOKS}/{rulebook.name}"})
     for s in staged:
         ops.append({"op": "move", "src": str(s.ledger_dir.relative_to(root)),
                     "dst": f"{LEDGER}/months/{s.month}/v{s.version}"})
+        if s.output_dir is None:
+            continue
         if (root / s.month).exists() and ledger.closed(s.month):
             old_v = ledger.months[s.month].version
             ops.append({"op": "move", "src": s.month, "dst": f"history/{s.month}/v{old_v}"})
@@ -1154,6 +1184,10 @@ _OP_PATHS = {   # (src, dst) of the three kinds of move a commit makes
     (_MONTH, rf"history/{_MONTH}/v\d+"),
     (rf"{re.escape(STAGING)}/\w+/out/{_MONTH}", _MONTH),
     (rf"{re.escape(STAGING)}/\w+/{RULEBOOKS}/[0-9a-f]{{64}}\.toml", rf"{re.escape(LEDGER)}/{RULEBOOKS}/[0-9a-f]{{64}}\.toml"),
+    # a file written after the run (approvals, fund request, payment list: lifecycle.py), and the
+    # earlier copy of such a file kept in history/
+    (rf"{re.escape(STAGING)}/\w+/rel/{_MONTH}/[^/]+\.xlsx", rf"{_MONTH}/[^/]+\.xlsx"),
+    (rf"{_MONTH}/[^/]+\.xlsx", rf"history/{_MONTH}/after-v\d+-\d+/[^/]+\.xlsx"),
 }
 
 
@@ -1200,8 +1234,7 @@ def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEnt
         "rulebook_sha256": rulebook_sha256,
         "start_month": start_month,
         "first_month": first_month,
-        "months": {m: {"version": e.version, "manifest_sha256": e.manifest_sha256}
-                   for m, e in sorted(months.items())},
+        "months": {m: e.as_head() for m, e in sorted(months.items())},
         "pending_corrections": pending,
     }
 

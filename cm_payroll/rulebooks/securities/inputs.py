@@ -1,6 +1,7 @@
 """Input files of the securities rulebook (SPEC 2): the common files plus scores and clients."""
 
 from cm_payroll.rulebooks.securities.opening import OPENING
+from cm_payroll.rulebooks.shared.approvals import APPROVALS
 from cm_payroll.schema import COMMON, ID, YES_NO, Column, FileSpec
 
 ORIGINS = {"自行开发": "developed", "内部转入": "transferred"}
@@ -29,4 +30,4 @@ CLIENTS = FileSpec(
     required=True, key=("manager_id", "client_id"),
 )
 
-FILES = COMMON[:1] + (SCORES, CLIENTS) + COMMON[1:] + (OPENING,)
+FILES = COMMON[:1] + (SCORES, CLIENTS) + COMMON[1:] + (OPENING, APPROVALS)
