@@ -627,6 +627,8 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             extra = {} if keep else life.write_extra(name, out_dir, c, rb)
             months[name] = life.entry(name, version, sha, extra, kept=keep)
             staged.append(StagedMonth(name, version, led_dir, out_dir))
+            if keep:
+                continue
             pay = c.result.pay
             totals = {k.key: int(pay.get_column(k.key).sum() or 0) for k in mod.COMPONENTS}
             outcomes.append(MonthOutcome(name, version, output_dir / name, pay.height,

@@ -56,7 +56,7 @@ def base(tmp_path_factory):
     d = tmp_path_factory.mktemp("hardening")
     inp = make_inputs(d, basic_spec(MONTHS))
     root = d / "root"
-    run_month("2013-03", inp, root)
+    run_month("2013-03", inp, root, paid_through="2013-03")     # paid: a --force books corrections
     (inp / "2013-02" / "scores.csv").write_text("manager_id,score\nA1,30000\nA2,4000\nB1,9000\n", encoding="utf-8")
     run_month("2013-02", inp, root, force=True)
     check_root(root)
