@@ -480,18 +480,7 @@ def release_files(pay: pl.DataFrame, rb: Rulebook, month: str, banks: dict[str, 
         pl.when(~pl.col("withheld")).then(pl.col("amount")).otherwise(0).sum().alias("paid"),
     ).sort("branch")
     label = "实发合计" if net else "应发合计"
-    people = _people(e)
-    sigs = {s["role"]: s for s in e.signatures}
-    sign_line = ";".join([f"计算:{people['计算']}"] + [f"{r}:{sigs[r]['by']}({sigs[r]['at'][:10]})" for r in ROLES if r in sigs])
-    notes = [f"申请下划资金(S-Art.32):{month} {rb.title}薪酬,发放人数 {int(by_branch['heads'].sum())} 人,"
-             f"发放金额 {_yuan(int(by_branch['paid'].sum()))} 元;暂扣 {int(by_branch['withheld_heads'].sum())} 人,"
-             f"{_yuan(int(by_branch['withheld_amount'].sum()))} 元(暂不发放,交接完成后另行申请)。",
-             f"签字:{sign_line}。", "发放金额为各人" + label + "。"]
-    request = table_workbook(
-        f"{rb.title} {month} 资金申请单", "资金申请单", by_branch,
-        [("branch", "营业部", "text"), ("heads", "发放人数", "int"), ("gross", "应发合计", "money"),
-         ("withheld_heads", "暂扣人数", "int"), ("withheld_amount", "暂扣金额", "money"), ("paid", "申请金额", "money")],
-        totals=True, sign_off=False, notes=notes)
+    request = fund_request_workbook(by_branch, rb, month, e, label)
     cols = [("manager_id", "工号", "text"), ("name", "姓名", "text"), ("branch", "营业部", "text"),
             ("bank", "银行账号", "text"), ("amount", f"发放金额({label})", "money")]
     paid = f.filter(~pl.col("withheld"))
@@ -500,6 +489,81 @@ def release_files(pay: pl.DataFrame, rb: Rulebook, month: str, banks: dict[str, 
     plist = table_workbook(f"{rb.title} {month} 发放清单", "发放清单", paid, cols, totals=True, sign_off=False,
                            notes=[f"本清单 {paid.height} 人,暂扣 {held.height} 人另列(暂扣名单,不发放)。"], more=more)
     return {f"资金申请单_{month}.xlsx": request, f"发放清单_{month}.xlsx": plist}
+
+
+def fund_request_workbook(by_branch: pl.DataFrame, rb: Rulebook, month: str, e: MonthEntry, label: str) -> bytes:
+    """资金申请单: the form a branch sends to the finance department (S-Art.32 申请下划资金) — per 营业部 the
+    head count paid, 应发合计, the withheld pay, the amount requested; totals; the four signatures."""
+    from cm_payroll.render.xlsx import CJK_FONT, MONEY_FMT, new_workbook, paused_gc, text
+    buf = io.BytesIO()
+    with paused_gc():
+        title = f"{rb.title} {month} 资金申请单"
+        wb = new_workbook(buf, title)
+        ws = wb.add_worksheet("资金申请单")
+        base = {"font_name": CJK_FONT, "font_size": 11, "valign": "vcenter"}
+        f_title = wb.add_format({**base, "bold": True, "font_size": 16, "align": "center"})
+        f_head = wb.add_format({**base, "bold": True, "border": 1, "align": "center", "bg_color": "#DDEBF7",
+                                "text_wrap": True})
+        f_text = wb.add_format({**base, "border": 1})
+        f_int = wb.add_format({**base, "border": 1, "num_format": "#,##0"})
+        f_money = wb.add_format({**base, "border": 1, "num_format": MONEY_FMT})
+        f_tot = wb.add_format({**base, "border": 1, "bold": True, "top": 2})
+        f_tot_int = wb.add_format({**base, "border": 1, "bold": True, "top": 2, "num_format": "#,##0"})
+        f_tot_money = wb.add_format({**base, "border": 1, "bold": True, "top": 2, "num_format": MONEY_FMT})
+        f_note = wb.add_format({**base, "text_wrap": True, "valign": "top"})
+        heads = ["营业部", "发放人数", "应发合计(元)", "暂扣人数", f"暂扣金额(元)", f"申请金额(元)"]
+        widths = [18, 10, 16, 10, 16, 16]
+        ws.merge_range(0, 0, 0, len(heads) - 1, title, f_title)
+        ws.set_row(0, 30)
+        text(ws, 1, 0, f"月份:{month}")
+        text(ws, 1, 3, f"发放金额口径:{label}")
+        for j, (h, w) in enumerate(zip(heads, widths)):
+            ws.write_string(2, j, h, f_head)
+            ws.set_column(j, j, w)
+        ws.set_row(2, 32)
+        rows = by_branch.select("branch", "heads", "gross", "withheld_heads", "withheld_amount", "paid").rows()
+        for i, (branch, heads_n, gross, wh, wa, paid) in enumerate(rows, start=3):
+            text(ws, i, 0, branch, f_text)
+            ws.write_number(i, 1, heads_n, f_int)
+            ws.write_number(i, 2, gross / 100, f_money)        # ok-float: display of exact fen
+            ws.write_number(i, 3, wh, f_int)
+            ws.write_number(i, 4, wa / 100, f_money)           # ok-float: display of exact fen
+            ws.write_number(i, 5, paid / 100, f_money)         # ok-float: display of exact fen
+            ws.set_row(i, 20)
+        t = 3 + len(rows)
+        ws.write_string(t, 0, "合计", f_tot)
+        sums = [sum(r[k] for r in rows) for k in range(1, 6)]
+        for j, (v, kind) in enumerate(zip(sums, ("int", "money", "int", "money", "money")), start=1):
+            rng = f"{chr(65 + j)}4:{chr(65 + j)}{max(t, 4)}"
+            if kind == "int":
+                ws.write_formula(t, j, f"=SUM({rng})", f_tot_int, v)
+            else:
+                ws.write_formula(t, j, f"=SUM({rng})", f_tot_money, units.yuan_decimal(v))
+        ws.set_row(t, 20)
+        r = t + 2
+        note = (f"兹申请下划 {month} 客户经理薪酬资金 {_yuan(sums[4])} 元,发放 {sums[0]} 人;"
+                f"暂扣 {sums[2]} 人、{_yuan(sums[3])} 元暂不发放,交接完成并经审批后另行申请(S-Art.9、S-Art.32)。")
+        ws.merge_range(r, 0, r + 1, len(heads) - 1, note, f_note)
+        r += 3
+        for j, h in enumerate(("签字环节", "姓名", "签字时间(UTC)")):
+            ws.write_string(r, j * 2, h, f_head)
+            ws.write_blank(r, j * 2 + 1, None, f_head)
+            ws.merge_range(r, j * 2, r, j * 2 + 1, h, f_head)
+        sigs = {x["role"]: x for x in e.signatures}
+        people = [("计算", e.by or "", "")] + [(role, sigs[role]["by"] if role in sigs else "",
+                                                 sigs[role]["at"].replace("T", " ")[:16] if role in sigs else "")
+                                                for role in ROLES]
+        for k, (role, who, at) in enumerate(people, start=1):
+            for j, v in enumerate((role, who, at)):
+                ws.merge_range(r + k, j * 2, r + k, j * 2 + 1, v, f_text)
+            ws.set_row(r + k, 22)
+        ws.set_portrait()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.6, right=0.6, top=0.8, bottom=0.8)
+        ws.set_footer("&C第 &P 页,共 &N 页")
+        wb.close()
+    return buf.getvalue()
 
 
 def release_withheld(root: Path, month: str, manager_id: str, approval: str, by: str) -> dict:
@@ -656,9 +720,13 @@ def _audit_month(led: Ledger, m: str, input_dir: Path | None, recompute: bool) -
         out += _recompute(led, m, Path(run_dir))
     # approvals
     left = appr.open_cases(led.read(m, "exceptions"), e.approvals)
+    try:
+        labels = {code: x.label for code, x in _rulebook_of(led, m).exceptions.items()}
+    except (UsageError, RefusedError):
+        labels = {}
     for row in left.iter_rows(named=True):
         add("finding" if e.state in ("approved", "released") else "note", "approvals", row["manager_id"],
-            f"需审批事项 {row['type']} 没有审批号(S-Art.34)")
+            f"需审批事项「{labels.get(row['type'], row['type'])}」({row['type']})没有审批号(S-Art.34)")
     # sign-off
     if e.legacy:
         add("note", "signoff", m, "本月在记录签字流程之前已结账(旧版台账),视为已发放,无签字记录")
@@ -767,7 +835,7 @@ def audit_workbook(findings: list[Finding], roots: list[Path]) -> bytes:
     return table_workbook("薪酬抽查审计报告", "审计结果", frame,
                           [("root", "输出目录", "text"), ("month", "月份", "text"), ("kind", "类别", "text"),
                            ("check", "检查项", "text"), ("item", "对象", "text"), ("message", "说明", "text")],
-                          totals=False, sign_off=True, notes=notes)
+                          totals=False, sign_off=False, notes=notes + ["抽查人:____________    日期:____________"])
 
 
 __all__ = ["Finding", "Life", "ROLES", "STATE_ZH", "after_compute", "approve", "audit", "audit_workbook",
