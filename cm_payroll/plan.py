@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
+from cm_payroll.errors import InputErrors, InputIssue, MonthClosed, UsageError
 from cm_payroll.months import fmt_month, parse_month
 
 _MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
@@ -103,7 +103,7 @@ def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int 
                              f"(nothing before it is computed here); use a new output folder for earlier months")
         if ledger.closed(name):
             if not force:
-                raise RefusedError(
+                raise MonthClosed(
                     f"{name} is already closed (version {ledger.months[name].version}). To recompute it from "
                     f"corrected inputs run `cm-payroll month {name} --force`: the earlier outputs are kept as a "
                     f"numbered version and the differences are booked as corrections in the next open month")
@@ -165,7 +165,7 @@ def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | No
     computed = [k for k in months if ledger.closed(fmt_month(k))]
     changed = [fmt_month(k) for k in computed if k in folders and inputs_changed(ledger, k, folders[k], input_files)]
     if changed:
-        raise RefusedError(
+        raise MonthClosed(
             f"the inputs of {', '.join(changed)} changed since {'it was' if len(changed) == 1 else 'they were'} "
             f"computed; `year` leaves computed months as they are. To recompute from corrected inputs run "
             f"`cm-payroll month {changed[0]} --force`")
