@@ -1,14 +1,23 @@
-"""The command line's own messages in Chinese and English (`--lang zh|en`).
+"""Every message a person reads, in Chinese and English (`--lang zh|en`).
 
-Only what cli.py itself prints is here (headings, the summary lines, progress stage names, a few
-errors of its own); messages raised by the library (input errors naming file/sheet/row/column, refusals)
-stay as they are. The language is, first found: `--lang`, the environment variable CM_PAYROLL_LANG,
-the locale (LC_ALL, LC_MESSAGES, LANG: zh_* → zh), else English.
+- MESSAGES: what cli.py itself prints (headings, the summary lines, progress stage names, its own
+  errors), by key, in both languages.
+- HELP_ZH (i18n_help.py): the `--help` texts, keyed by their English text (cli.py declares them in
+  English; the group swaps them in before Click formats the help).
+- CATALOG (i18n_catalog.py): the messages raised by the library (input errors naming
+  file/sheet/row/column, refusals, usage errors) and by the libraries under it (Click, polars,
+  fastexcel, openpyxl), as regular expressions over the English text with their Chinese; `translate`
+  applies them at the edge, where a message is printed. A message the catalog does not know is shown
+  as it is (English), never dropped.
+
+The language is, first found: `--lang`, the environment variable CM_PAYROLL_LANG, the locale (LC_ALL,
+LC_MESSAGES, LANG: zh_* → zh), else English.
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 LANGS = ("zh", "en")
 
@@ -71,12 +80,29 @@ MESSAGES: dict[str, dict[str, str]] = {
     "change.added": {"en": "added", "zh": "被加入"},
     # errors
     "err.input": {"en": "{n} input error(s){where}; nothing was written.",
-                  "zh": "输入文件有 {n} 处错误{where};未写出任何文件。"},
+                  "zh": "输入文件有 {n} 处错误{where}，未写出任何文件。"},
+    "err.input.sep": {"en": " ", "zh": ""},
     "err.input.where": {"en": " in {month}", "zh": "({month})"},
     "err.input.fix": {"en": "Fix them and run again:", "zh": "请改正后重新运行:"},
     "err.more": {"en": "… and {n} more (use --json for all)", "zh": "…… 另有 {n} 处(用 --json 查看全部)"},
-    "err.error": {"en": "error:", "zh": "错误:"},
-    "err.interrupted": {"en": "interrupted; nothing was committed", "zh": "已中断;未提交任何结果"},
+    "err.error": {"en": "error:", "zh": "错误："},
+    "err.interrupted": {"en": "interrupted; nothing was changed", "zh": "已中断，未作任何更改"},
+    "err.wait": {"en": "--wait {value!r}: give a number of seconds (--wait=60) or none (--wait: no limit)",
+                 "zh": "--wait {value!r}：请给出秒数(--wait=60)，或不给(--wait：一直等待)"},
+    "wait.waiting": {"en": "another cm-payroll run holds the output folder; waiting for it to finish{limit} …",
+                     "zh": "另一个 cm-payroll 正在处理该输出目录，等待其结束{limit}……"},
+    "wait.limit": {"en": " (at most {n} s)", "zh": "(最多 {n} 秒)"},
+    "out.no_differences": {"en": "no differences: the recomputed month(s) {months} give the same payroll "
+                                 "summary and exceptions report as before; no correction was booked",
+                           "zh": "没有差异：重新计算的月份 {months} 的工资汇总表和例外事项报告与之前完全相同，"
+                                 "未产生差错更正"},
+    "sample.no_generator": {"en": "no sample generator for rulebook {rules!r}",
+                            "zh": "规则 {rules!r} 没有样例数据生成器"},
+    "sample.exists": {"en": "{path} already holds month folders; use --force to replace them",
+                      "zh": "{path} 中已有月份文件夹；如需替换请加 --force"},
+    "sample.done": {"en": "wrote {n} files under {path}", "zh": "已在 {path} 下写出 {n} 个文件"},
+    "whatif.workbook": {"en": "what-if comparison: {path}", "zh": "模拟测算对比表：{path}"},
+    "whatif.gross": {"en": "gross pay difference (元): {amount}", "zh": "应发合计差额(元)：{amount}"},
     # progress stages
     "stage.load": {"en": "loading and validating", "zh": "读取并校验输入"},
     "stage.rules": {"en": "applying the rules", "zh": "计算薪酬"},
@@ -122,6 +148,8 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 _current: str | None = None
 
+_STRAY_SPACE = re.compile(r"(?<=[\u3000-\u303f\uff00-\uffef])[ ]+(?=[\u4e00-\u9fff])")
+
 
 def default_lang(environ: dict | None = None) -> str:
     env = os.environ if environ is None else environ
@@ -154,4 +182,45 @@ def t(key: str, **kw) -> str:
     return text.format(**kw) if kw else text
 
 
-__all__ = ["LANGS", "MESSAGES", "default_lang", "lang", "set_lang", "t"]
+def translate(text: str, to: str | None = None) -> str:
+    """A message of the library (or of Click, polars, fastexcel, openpyxl) in the language of this run:
+    in Chinese, every pattern of the catalog that matches is replaced by its Chinese, the parts it
+    captured (paths, numbers, names) kept, and translated themselves where they are messages too."""
+    if (to or lang()) != "zh" or not text:
+        return text
+    from cm_payroll.i18n_catalog import compiled
+    for rx, zh in compiled():
+        text = rx.sub(lambda m, zh=zh: _fill(zh, m), text)
+    return _STRAY_SPACE.sub("", text)
+
+
+def _fill(template, m: re.Match) -> str:
+    groups = {k: (v if v is not None else "") for k, v in m.groupdict().items()}
+    return template(groups) if callable(template) else template.format(**groups)
+
+
+def help_text(en: str | None) -> str | None:
+    """A `--help` text in the language of this run (the English one when the catalog lacks it)."""
+    if en is None or lang() != "zh":
+        return en
+    from cm_payroll.i18n_help import HELP_ZH
+    return HELP_ZH.get(" ".join(en.split()), en)
+
+
+_TYPER_EN: dict[str, str] = {}
+_TYPER_ZH = {"ARGUMENTS_PANEL_TITLE": "参数", "OPTIONS_PANEL_TITLE": "选项", "COMMANDS_PANEL_TITLE": "命令",
+             "ERRORS_PANEL_TITLE": "错误", "ABORTED_TEXT": "已中断。", "DEFAULT_STRING": "[默认：{}]",
+             "REQUIRED_LONG_STRING": "[必填]", "ENVVAR_STRING": "[环境变量：{}]",
+             "RICH_HELP": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。"}
+
+
+def localize_typer() -> None:
+    """Typer's own words in its help pages and error panels (Options, Error, …) in this run's language."""
+    from typer import rich_utils
+    for name, zh in _TYPER_ZH.items():
+        _TYPER_EN.setdefault(name, getattr(rich_utils, name))
+        setattr(rich_utils, name, zh if lang() == "zh" else _TYPER_EN[name])
+
+
+__all__ = ["LANGS", "MESSAGES", "default_lang", "help_text", "lang", "localize_typer", "set_lang", "t",
+           "translate"]

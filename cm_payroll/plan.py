@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
+from cm_payroll.errors import InputErrors, InputIssue, MonthClosed, UsageError
 from cm_payroll.months import fmt_month, parse_month
 
 _MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
@@ -166,12 +166,12 @@ def refuse_signed(ledger, name: str, force: bool) -> None:
     if force or e.state == "draft":
         return
     if e.state == "released":
-        raise RefusedError(
+        raise MonthClosed(
             f"{name} is released (paid, version {e.version}). To recompute it from corrected inputs run "
             f"`cm-payroll month {name} --force`: the paid outputs are kept as a numbered version and each "
             f"manager's difference is booked as a correction (补发/追回) in the first month not released")
     roles = "、".join(f"{s['role']} {s['by']}" for s in e.signatures)
-    raise RefusedError(
+    raise MonthClosed(
         f"{name} is signed ({roles}) but not released. To recompute it run `cm-payroll month {name} --force`: "
         f"its signatures are discarded (listed in the exceptions report as signoff_discarded) and it "
         f"becomes a draft to be signed again")
@@ -200,7 +200,7 @@ def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | No
     changed = [fmt_month(k) for k in computed if k in folders and inputs_changed(ledger, k, folders[k], input_files)]
     signed = [x for x in changed if ledger.months[x].state != "draft"]
     if signed:
-        raise RefusedError(
+        raise MonthClosed(
             f"the inputs of {', '.join(signed)} changed since {'it was' if len(signed) == 1 else 'they were'} "
             f"computed, and {'it is' if len(signed) == 1 else 'they are'} signed or released; `year` recomputes "
             f"drafts only. To recompute from corrected inputs run `cm-payroll month {signed[0]} --force`")

@@ -1,0 +1,158 @@
+"""Chinese for the messages raised below the CLI, as regular expressions over their English text.
+
+Named groups keep what varies (paths, months, numbers, names); the Chinese template uses them by name.
+Patterns are applied in order, each to the whole text (a message may hold several), so a longer,
+more specific pattern comes before a shorter one it contains."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+# Field keys (the English headers) as a clerk's workbook names them, where a message names a field.
+FIELD_ZH = {"manager_id": "工号", "client_id": "客户号", "loan_id": "贷款编号", "month": "月份",
+            "component": "项目", "field": "字段", "type": "类型"}
+
+CATALOG: list[tuple[str, object]] = [
+    # ---- refusals (exit 3): closed month, lock, ledger, rulebook, system packages
+    (r"(?P<m>\d{4}-\d\d) is already closed \(version (?P<v>\d+)\)\. To recompute it from corrected inputs run "
+     r"`(?P<cmd>[^`]+)`: the earlier outputs are kept as a numbered version and the differences are booked as "
+     r"corrections in the next open month",
+     "{m} 已结账(第 {v} 版)。如需按改正后的输入重新计算，请运行 `{cmd}`：原有输出作为编号版本保留，差额作为"
+     "差错更正(补发/追回)计入下一个未结账月份"),
+    (r"the inputs of (?P<ms>[\d\-, ]+) changed since (?:it was|they were) computed; `year` leaves computed months "
+     r"as they are\. To recompute from corrected inputs run `(?P<cmd>[^`]+)`",
+     "{ms} 的输入文件在计算后被改动；`year` 不改动已计算的月份。如需按改正后的输入重新计算，请运行 `{cmd}`"),
+    (r"another cm-payroll process holds the lock on (?P<p>.+?) \(last run: (?P<h>[^)]*)\); wait for it to finish "
+     r"and run again",
+     "另一个 cm-payroll 进程正在使用 {p}(上次运行：{h})；请等它结束后再运行(或加 --wait 自动等待)"),
+    (r"a cm-payroll run is in progress on (?P<p>.+?)(?: \((?P<h>[^)]*)\))?; try again when it has finished",
+     "{p} 上正在运行 cm-payroll；请等它结束后再试"),
+    (r"(?P<p>\S+): a cm-payroll run's commit is not complete yet; try again in a moment \(a `cm-payroll month` run "
+     r"completes it\)",
+     "{p}：一次 cm-payroll 运行的提交尚未完成；请稍后再试(下一次 `cm-payroll month` 运行会完成它)"),
+    (r"the ledger failed verification:", "台账校验失败："),
+    (r"the ledger head is damaged", "台账头文件已损坏"),
+    (r"the ledger is damaged", "台账已损坏"),
+    (r"is corrupted \(sha256 differs\)", "已损坏(sha256 不符)"),
+    (r"the stored rulebook is corrupted \(sha256 differs\)", "保存的规则文件已损坏(sha256 不符)"),
+    (r"[Rr]estore the output folder from a backup; nothing was changed\.?", "请从备份恢复输出目录；未作任何更改。"),
+    (r"; nothing was changed", "；未作任何更改"),
+    (r"[Nn]othing was changed", "未作任何更改"),
+    (r"restore them from a backup", "请从备份恢复"),
+    (r"the ledger \(\.ledger/HEAD\.json\) is missing but closed months exist", "台账(.ledger/HEAD.json)缺失，但存在已结账的月份"),
+    (r"the outputs of closed month\(s\) (?P<ms>[\d\-, ]+) are missing though the ledger lists them",
+     "台账中记录的已结账月份 {ms} 的输出文件缺失"),
+    (r"month folder\(s\) (?P<ms>[\d\-, ]+) are not in the ledger; they were not written by cm-payroll or the "
+     r"ledger is out of date", "月份文件夹 {ms} 不在台账中：它们不是 cm-payroll 写出的，或台账已过时"),
+    (r"(?P<p>\S+) holds a (?P<a>\w+) ledger; this run uses the (?P<b>\w+) rulebook\. Use another output folder",
+     "{p} 中是 {a} 规则的台账，本次运行使用 {b} 规则。请换一个输出目录"),
+    (r"the rulebook of this run \((?P<src>[^,]+), sha256 (?P<h>\w+)\) differs from the one ",
+     "本次运行的规则({src}，sha256 {h})与"),
+    (r"cannot write (?P<p>.+?): (?P<c>[^;\n]+)", "无法写入 {p}：{c}"),
+    (r"no space left on the disk", "磁盘空间不足"),
+    (r"the file system is read-only", "文件系统为只读"),
+    (r"permission denied", "没有权限"),
+    (r"--format pdf: no Chinese \(CJK\) font is installed, so every Chinese character of a PDF slip would print "
+     r"as an empty box\. Install the Debian package fonts-noto-cjk \(as root: apt-get install fonts-noto-cjk; "
+     r"`make system-deps` does it\) and run again; nothing was computed",
+     "--format pdf：系统未安装中文(CJK)字体，PDF 薪酬单上的每个汉字都会显示为空框。请安装 Debian 软件包 "
+     "fonts-noto-cjk(以 root 运行：apt-get install fonts-noto-cjk；或运行 `make system-deps`)后重试；未进行任何计算"),
+    (r"--format pdf needs Pango \(Debian packages (?P<pk>[^;]+); `make system-deps` installs them\)",
+     "--format pdf 需要 Pango(Debian 软件包 {pk}；`make system-deps` 会安装)"),
+    (r"(?P<p>\S+) already exists; use --force to overwrite the scaffold's files \(month folders and their files "
+     r"are never touched\)", "{p} 已存在；如需覆盖模板文件请加 --force(月份文件夹及其中文件不会被改动)"),
+    # ---- usage (exit 2): our own
+    (r"not a month \(YYYY-MM\): (?P<v>.+)", "不是月份(应为 YYYY-MM)：{v}"),
+    (r"--input (?P<p>.+?): no such folder", "--input {p}：没有这个文件夹"),
+    (r"--input (?P<p>.+?): no month folders of (?P<y>\d+) \(expected (?P<a>[\d-]+) … (?P<b>[\d-]+)\)",
+     "--input {p}：没有 {y} 年的月份文件夹(应为 {a} … {b})"),
+    (r"--rules: (?P<v>'[^']*') is neither a built-in rulebook \((?P<b>[^)]*)\) nor an existing TOML file",
+     "--rules：{v} 既不是内置规则({b})，也不是存在的 TOML 文件"),
+    (r"--format (?P<v>\S+): choose one or more of (?P<f>\S+) \(comma separated\)",
+     "--format {v}：请从 {f} 中选择一个或多个(逗号分隔)"),
+    (r"--protect-slips cannot protect HTML slips \(a browser opens them without a password\); use --format xlsx,pdf",
+     "--protect-slips 无法保护 HTML 薪酬单(浏览器打开时不需要密码)；请用 --format xlsx,pdf"),
+    (r"--what-if and --force cannot be combined", "--what-if 不能与 --force 同时使用"),
+    (r"--tolerance (?P<v>'[^']*'): not a number", "--tolerance {v}：不是数字"),
+    (r"--lang (?P<v>'[^']*'): choose zh or en", "--lang {v}：请选择 zh 或 en"),
+    (r"--start (?P<m>[\d-]+) is after (?P<n>[\d-]+)", "--start {m} 晚于 {n}"),
+    (r"(?P<m>\d{4}-\d\d) is before the first month (?P<f>[\d-]+) of this output folder \(nothing before it is "
+     r"computed here\); use a new output folder for earlier months",
+     "{m} 早于该输出目录的第一个月 {f}(该目录不计算它之前的月份)；更早的月份请用新的输出目录"),
+    (r"the sample takes at most (?P<n>[\d,]+); make a benchmark tree with bench/make_tree.py \(bench/README\.md\)",
+     "样例数据最多 {n} 人；更大的测试数据请用 bench/make_tree.py 生成(见 bench/README.md)"),
+    # ---- Click's usage errors
+    (r"No such option: (?P<o>\S+)", "没有这个选项：{o}"),
+    (r"\(Possible options: (?P<o>[^)]*)\)", "(可能是：{o})"),
+    (r"Did you mean (?P<o>[^?]+)\?", "是否想输入 {o}？"),
+    (r"No such command '(?P<c>[^']+)'\.", "没有这个命令：{c}。"),
+    (r"Missing argument '(?P<a>[^']+)'\.", "缺少参数 {a}。"),
+    (r"Missing option '(?P<o>[^']+)'\.", "缺少选项 {o}。"),
+    (r"Option '(?P<o>[^']+)' requires an argument\.", "选项 {o} 需要一个值。"),
+    (r"Option '(?P<o>[^']+)' does not take a value\.", "选项 {o} 不接受值。"),
+    (r"Got unexpected extra arguments? \((?P<a>[^)]*)\)", "多余的参数：{a}"),
+    (r"Invalid value for '?(?P<p>[^':]+)'?: ", "参数 {p} 的值无效："),
+    (r"Invalid value: ", "无效的值："),
+    (r"'(?P<v>[^']*)' is not a valid integer\.", "{v} 不是整数。"),
+    (r"'(?P<v>[^']*)' is not a valid float\.", "{v} 不是数字。"),
+    (r"'(?P<v>[^']*)' is not one of (?P<c>.+)\.", "{v} 不在可选值 {c} 之中。"),
+    # ---- input errors (exit 1): a file, a column, a cell
+    (r"(?P<n>\d+) input error\(s\)(?: in (?P<m>[\d-]+))?", "输入文件有 {n} 处错误"),
+    (r"… and (?P<n>[\d,]+) more of the same kind \((?P<w>[^)]*(?:\([^)]*\)[^)]*)*)\)", "…… 另有 {n} 处同类错误({w})"),
+    (r"no input folder for (?P<m>\d{4}-\d\d)(?P<rest>: the months of an output folder are consecutive[^\n]*)?",
+     "缺少 {m} 的输入文件夹(同一输出目录的月份必须连续，不能跳过)"),
+    (r"required file missing in (?P<d>\S+)/ \((?P<zh>[^;]+); \.xlsx, \.xls, \.csv or \.parquet\)",
+     "{d}/ 中缺少必需的文件({zh}；.xlsx、.xls、.csv 或 .parquet)"),
+    (r"required column missing; accepted headers: (?P<zh>\S+) or (?P<en>\S+)", "缺少必需的列；可用的表头：{zh} 或 {en}"),
+    (r"several files for (?P<s>\w+): (?P<n>[^;]+); keep one", "{s} 有多个文件：{n}；请只保留一个"),
+    (r"no data rows \(a required file cannot be header-only\)", "没有数据行(必需的文件不能只有表头)"),
+    (r"the sheet is empty \(no header, no rows\)", "工作表为空(没有表头，也没有数据行)"),
+    (r"the file is empty", "文件为空"),
+    (r"cannot read file: (?P<c>.+)", "无法读取文件：{c}"),
+    (r"cannot read: (?P<c>.+)", "无法读取：{c}"),
+    (r"cannot read this file \((?P<m>.*)\); save it again as \.xlsx or UTF-8 \.csv",
+     "无法读取该文件({m})；请另存为 .xlsx 或 UTF-8 编码的 .csv"),
+    (r"cannot read this CSV \((?P<m>.*)\); save it again from Excel/WPS as CSV",
+     "无法读取该 CSV 文件({m})；请在 Excel/WPS 中重新另存为 CSV"),
+    (r"cannot decode the text: save it as UTF-8 or GBK", "无法识别文本编码：请另存为 UTF-8 或 GBK 编码"),
+    (r"not an Excel workbook \(the file is not a zip package\)", "不是 Excel 工作簿(文件不是 zip 包)"),
+    (r"not an Excel workbook \(a zip package without a workbook\)", "不是 Excel 工作簿(zip 包中没有工作簿)"),
+    (r"not an \.xls workbook \(wrong file signature\)", "不是 .xls 工作簿(文件签名不对)"),
+    (r"the workbook is truncated or damaged \(bad zip package\)", "工作簿不完整或已损坏(zip 包有误)"),
+    (r"the workbook has no visible sheet", "工作簿中没有可见的工作表"),
+    (r"empty cell; a value is required", "单元格为空；此处必须填写"),
+    (r"not an amount \(a number with at most 2 decimals, e\.g\. 1234\.56\)", "不是金额(应为最多两位小数的数字，如 1234.56)"),
+    (r"not an amount \(a number, e\.g\. -1234\.56\)", "不是金额(应为数字，如 -1234.56)"),
+    (r"not a number \(at most 4 decimals\)", "不是数字(最多四位小数)"),
+    (r"not a whole number", "不是整数"),
+    (r"not a date \(use 2013-01-05, 2013/1/5, 2013年1月5日 or an Excel date\)",
+     "不是日期(请用 2013-01-05、2013/1/5、2013年1月5日 或 Excel 日期)"),
+    (r"expected 是 or 否", "应为 是 或 否"),
+    (r"unknown value; accepted: (?P<a>\S+)", "无法识别的值；可用：{a}"),
+    (r"text longer than (?P<n>\d+) characters", "文字超过 {n} 个字符"),
+    (r"not a valid id: letters, digits, '-' and '_' only \(no spaces, slashes or dots\), at most 64 characters",
+     "不是有效的编号：只能用字母、数字、'-' 和 '_'(不能有空格、斜杠或点)，最多 64 个字符"),
+    (r", and not a name Windows reserves \(CON, PRN, AUX, NUL, COM1-9, LPT1-9\)",
+     "，且不能是 Windows 保留的名称(CON、PRN、AUX、NUL、COM1-9、LPT1-9)"),
+    (r"; found (?P<v>'(?:[^'\\]|\\.)*'|\"[^\"]*\"|\S+)", "；实际为 {v}"),
+    (r"must not be negative", "不能为负数"),
+    (r"must be between (?P<a>\S+) and (?P<b>\S+)", "应在 {a} 到 {b} 之间"),
+    (r"duplicate (?P<k>[\w/]+) (?P<v>\S+)",
+     lambda g: f"重复的{'/'.join(FIELD_ZH.get(k, k) for k in g['k'].split('/'))}：{g['v']}"),
+    (r"manager (?P<m>\S+) is not in the roster of (?P<n>[\d-]+)", "客户经理 {m} 不在 {n} 的花名册中"),
+    (r"hire date (?P<d>\S+) is after the end of (?P<m>[\d-]+)", "入职日期 {d} 晚于 {m} 月末"),
+    (r"track (?P<t>\S+) does not belong to this rulebook \((?P<r>[^)]*)\)", "类别 {t} 不属于本规则({r})"),
+    (r"工号 (?P<m>\S+) differs from another only by upper/lower case; their pay slips would overwrite each other "
+     r"on Windows: give them distinct ids",
+     "工号 {m} 与另一工号仅有大小写不同；在 Windows 上二者的薪酬单会互相覆盖：请使用不同的工号"),
+    (r"two columns for one field \((?P<k>[^)]*)\): (?P<n>[^;]+); delete one of them(?: \(a hidden column counts "
+     r"too\))?", "同一字段有两列({k})：{n}；请删除其中一列(隐藏列也算)"),
+    (r"a percentage in an amount column", "金额列中出现了百分比"),
+    (r"a formula without a calculated value", "公式没有计算结果"),
+]
+
+
+@functools.cache
+def compiled() -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(rx), zh) for rx, zh in CATALOG]
