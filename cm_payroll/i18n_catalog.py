@@ -14,6 +14,43 @@ FIELD_ZH = {"manager_id": "工号", "client_id": "客户号", "loan_id": "贷款
             "component": "项目", "field": "字段", "type": "类型"}
 
 CATALOG: list[tuple[str, object]] = [
+    # ---- the month's life (lifecycle.py, plan.refuse_signed)
+    (r"(?P<m>\d{4}-\d\d) is released \(paid, version (?P<v>\d+)\)\. To recompute it from corrected inputs run "
+     r"`(?P<cmd>[^`]+)`: the paid outputs are kept as a numbered version and each manager's difference is booked "
+     r"as a correction \(补发/追回\) in the first month not released",
+     "{m} 已发放(第 {v} 版)。如需按改正后的输入重新计算，请运行 `{cmd}`：已发放的输出作为编号版本保留，每人的差额作为"
+     "更正(补发/追回)计入第一个未发放的月份"),
+    (r"(?P<m>\d{4}-\d\d) is signed \((?P<r>[^)]*)\) but not released\. To recompute it run `(?P<cmd>[^`]+)`: its "
+     r"signatures are discarded \(listed in the exceptions report as signoff_discarded\) and it becomes a draft to "
+     r"be signed again",
+     "{m} 已签字({r})但未发放。如需重新计算，请运行 `{cmd}`：原签字作废(在例外事项报告中列为“签字作废”)，本月重新成为"
+     "草稿，须重新签字"),
+    (r"the inputs of (?P<ms>[\d\-, ]+) changed since (?:it was|they were) computed, and (?:it is|they are) signed or "
+     r"released; `year` recomputes drafts only\. To recompute from corrected inputs run `(?P<cmd>[^`]+)`",
+     "{ms} 的输入文件在计算后被改动，且已签字或已发放；`year` 只重新计算草稿。如需按改正后的输入重新计算，请运行 `{cmd}`"),
+    (r"(?P<m>\d{4}-\d\d) is not computed in (?P<p>\S+) \(computed months: (?P<ms>[^)]*)\); run `(?P<cmd>[^`]+)` first",
+     "{m} 尚未在 {p} 中计算(已计算的月份：{ms})；请先运行 `{cmd}`"),
+    (r"(?P<m>\d{4}-\d\d): (?P<r>\S+) comes after (?P<x>\S+), which (?:is|are) not signed yet",
+     "{m}：{r}须在{x}之后签字，而{x}尚未签字"),
+    (r"(?P<m>\d{4}-\d\d): (?P<r>\S+) is signed already \((?P<b>[^,]+), (?P<at>[^)]+)\)",
+     "{m}：{r}已由 {b} 签字({at})"),
+    (r"(?P<m>\d{4}-\d\d): (?P<b>.+?) holds the role (?P<o>\S+) of this month already; (?P<r>\S+) must be signed by "
+     r"another person",
+     "{m}：{b} 已担任本月的{o}，{r}须由另一人签字"),
+    (r"(?P<m>\d{4}-\d\d): the outputs differ from what the run wrote, so they cannot be signed: ",
+     "{m}：输出文件与运行时写出的不一致，不能签字："),
+    (r"\. Restore them, or run `(?P<cmd>[^`]+)` again", "。请恢复这些文件，或重新运行 `{cmd}`"),
+    (r"(?P<m>\d{4}-\d\d): (?P<n>\d+) case\(s\) need an approval \(需审批 = 是\) and have no 审批号: (?P<c>.+?)\. Record "
+     r"them with `(?P<cmd>[^`]+)` \(工号, 类型代码, 项目, 审批号, 说明\), then sign again",
+     "{m}：有 {n} 项需审批事项没有审批号：{c}。请用 `{cmd}` 记录审批(工号、类型代码、项目、审批号、说明)后再签字"),
+    (r"(?P<m>\d{4}-\d\d) is released (?:\(paid\); its sign-off is complete|already)",
+     "{m} 已发放"),
+    (r"(?P<m>\d{4}-\d\d) is (?P<zh>\S+) \((?P<s>\w+)\): only a month signed by 签批 is released; missing: (?P<x>\S+)",
+     "{m} 的状态是{zh}：只有签批后的月份才能发放；尚缺：{x}"),
+    (r"(?P<m>\d{4}-\d\d): the earlier month\(s\) (?P<ms>[\d\-, ]+) are not released; months are released in order",
+     "{m}：之前的月份 {ms} 尚未发放；各月须按顺序发放"),
+    (r"(?P<m>\d{4}-\d\d) is (?P<zh>\S+) \((?P<s>\w+)\); approvals are accepted until 签批",
+     "{m} 的状态是{zh}：签批之后不再接受审批记录"),
     # ---- refusals (exit 3): closed month, lock, ledger, rulebook, system packages
     (r"(?P<m>\d{4}-\d\d) is already closed \(version (?P<v>\d+)\)\. To recompute it from corrected inputs run "
      r"`(?P<cmd>[^`]+)`: the earlier outputs are kept as a numbered version and the differences are booked as "
