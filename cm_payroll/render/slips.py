@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from cm_payroll.render.tables import SIGN_OFF
 from cm_payroll.render.text import slip_text
-from cm_payroll.render.xlsx import lines_needed, new_workbook, number, row_height, text
+from cm_payroll.render.xlsx import MONEY_FMT, lines_needed, new_workbook, number, row_height, text
 
 SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$")
 RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
@@ -44,12 +44,12 @@ def slip_filename(manager_id: str) -> str:
 
 SLIP_SHEET = "薪酬单"
 # Columns A–D: fact label | value | fact label | value, and for the components 项目 | 金额 | 条款 | 计算依据.
-COLUMN_WIDTHS = (16, 24, 22, 48)
+COLUMN_WIDTHS = (22, 30, 24, 44)
 TITLE_HEIGHT = 27.0
 SIGN_HEIGHT = 26.0
-# money on a slip: a space's width kept right of the digits, so that an amount never runs into the
-# label of the next column (the pairs A|B, C|D: "9,000.00客户资产")
-SLIP_MONEY_FMT = "#,##0.00_ ;[Red]-#,##0.00_ "
+# money on a slip: a space's width kept right of the digits (xlsx.MONEY_FMT), so that an amount
+# never runs into the label of the next column (the pairs A|B, C|D: "9,000.00客户资产")
+SLIP_MONEY_FMT = MONEY_FMT
 # a display value that is an amount of money, e.g. 1,234.56 or -98,000.00: written as a number
 MONEY_TEXT = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}$")
 

@@ -20,7 +20,7 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 
 from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.render.xlsx import (CJK_FONT, INT_FMT, LINE_HEIGHT, MONEY_FMT, RATE_FMT, ROW_HEIGHT,
-                                    SCORE_FMT, col_width, lines_needed, new_workbook, number, paused_gc,
+                                    SCORE_FMT, TEXT_INDENT, col_width, lines_needed, new_workbook, number, paused_gc,
                                     row_height, text)
 from cm_payroll.render.text import zh_text
 
@@ -84,23 +84,28 @@ def _display(kind: str, v) -> str:
 
 
 def _formats(wb) -> dict:
+    # body cells centred vertically (Chinese clear of the top and bottom borders), texts indented,
+    # numbers padded on the right (xlsx.MONEY_FMT …)
+    cell = {"border": 1, "valign": "vcenter"}
     f = {
         "head": wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
                                "align": "center", "valign": "vcenter"}),
-        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"}),
-        "rate": wb.add_format({"num_format": RATE_FMT, "border": 1, "valign": "top"}),
-        "score": wb.add_format({"num_format": "#,##0.####", "border": 1, "valign": "top"}),
-        "x100": wb.add_format({"num_format": SCORE_FMT, "border": 1, "valign": "top"}),
-        "int": wb.add_format({"num_format": INT_FMT, "border": 1, "valign": "top"}),
-        "text": wb.add_format({"border": 1, "valign": "top"}),
-        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "money": wb.add_format({"num_format": MONEY_FMT, **cell}),
+        "rate": wb.add_format({"num_format": RATE_FMT, **cell}),
+        "score": wb.add_format({"num_format": "#,##0.####_ ", **cell}),
+        "x100": wb.add_format({"num_format": SCORE_FMT, **cell}),
+        "int": wb.add_format({"num_format": INT_FMT, **cell}),
+        "text": wb.add_format({"indent": TEXT_INDENT, **cell}),
+        "wrap": wb.add_format({"text_wrap": True, "indent": TEXT_INDENT, **cell}),
         "total_money": wb.add_format({"num_format": MONEY_FMT, "bold": True, "top": 2, "border": 1,
-                                      "bg_color": "#F2F2F2"}),
+                                      "bg_color": "#F2F2F2", "valign": "vcenter"}),
         "total_int": wb.add_format({"num_format": INT_FMT, "bold": True, "top": 2, "border": 1,
-                                    "bg_color": "#F2F2F2"}),
-        "total_text": wb.add_format({"bold": True, "top": 2, "border": 1, "bg_color": "#F2F2F2"}),
+                                    "bg_color": "#F2F2F2", "valign": "vcenter"}),
+        "total_text": wb.add_format({"bold": True, "top": 2, "border": 1, "bg_color": "#F2F2F2",
+                                     "valign": "vcenter", "indent": TEXT_INDENT}),
         "bold": wb.add_format({"bold": True}),
-        "link": wb.add_format({"border": 1, "font_color": "#0563C1", "underline": 1}),
+        "link": wb.add_format({"border": 1, "font_color": "#0563C1", "underline": 1, "valign": "vcenter",
+                               "indent": TEXT_INDENT}),
     }
     return f
 
@@ -164,6 +169,10 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
             shown.append(_display(kind, sum((v for v in frame.get_column(key).to_list() if v is not None), 0)))
         head_w = col_width([header], minimum=4, maximum=max_width)
         body_w = col_width(shown, minimum=6, maximum=max_width)
+        if kind not in NUMERIC:
+            body_w = min(body_w + 1, max_width)        # the indent of a text cell
+        else:
+            body_w += 1                                 # the padding right of a number ("_ ")
         # a header of up to 7 Chinese characters on one line; a longer one wraps over two lines
         # rather than widening a narrow number column
         width = max(body_w, head_w if head_w <= 16 else (head_w + 1) // 2 + 2)
@@ -177,7 +186,7 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
         if key not in widths:
             continue
         for i, v in enumerate(frame.get_column(key).to_list(), start=1):
-            lines = lines_needed(v, widths[key])
+            lines = lines_needed(v, widths[key] - TEXT_INDENT)
             if lines > 1:
                 ws.set_row(i, row_height(min(lines, 12)))
     ws.freeze_panes(1, freeze_cols)
