@@ -376,9 +376,10 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
     if as_json:
         out.print_json(json.dumps({"ok": True, "exit_code": 0, **summary}, ensure_ascii=False))
     elif not quiet:
-        out.print(f"what-if comparison: {summary['workbook']}", highlight=False)
-        out.print(f"gross pay difference (元): {units.yuan(summary['total_differences_fen']['gross_pay'])}",
-                  highlight=False)
+        from cm_payroll.i18n import lang
+        from cm_payroll.whatif import summary_lines
+        for line in summary_lines(summary, lang()):
+            out.print(line, highlight=False)
 
 
 @app.command()
