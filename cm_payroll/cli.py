@@ -605,9 +605,10 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
     if as_json:
         out.print_json(_envelope("what-if", summary))
     elif not quiet:
-        out.print(t("whatif.workbook", path=summary["workbook"]), highlight=False, markup=False)
-        out.print(t("whatif.gross", amount=units.yuan(summary["total_differences_fen"]["gross_pay"])),
-                  highlight=False, markup=False)
+        from cm_payroll.i18n import lang
+        from cm_payroll.whatif import summary_lines
+        for line in summary_lines(summary, lang()):
+            out.print(line, highlight=False, markup=False)
 
 
 @app.command()

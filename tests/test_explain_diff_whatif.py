@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -169,7 +170,18 @@ def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     assert months[0][:4] == ("月份", "原应发合计", "新应发合计", "应发合计差额")
     assert [r[0] for r in months[1:3]] == ["2013-01", "2013-02"] and months[3][0] == "合计"
     assert round(months[3][3], 2) == round(doc["months_total_differences_fen"]["gross_pay"] / 100, 2)
-    assert any("重算月份:2013-01、2013-02" in str(c) for r in wb.iter_rows(values_only=True) for c in r)
+    assert any("重算月份：2013-01、2013-02" in str(c) for r in wb.iter_rows(values_only=True) for c in r)
+    # the terminal names the months recomputed, each month's difference and their total
+    shutil.rmtree(tmp_path / "wi")
+    r = run_cli("month", "2013-02", "-i", str(inp), "-o", str(out), "--rules", str(branch),
+                "--what-if", str(tmp_path / "wi"), "--lang", "zh")
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert "重算月份：2013-01、2013-02（共 2 个月）" in said
+    per_month = re.findall(r"(2013-0[12]) 应发合计 [0-9,.]+ → [0-9,.]+，差额 ([-+][0-9,.]+|0\.00) 元", said)
+    assert [m for m, _ in per_month] == ["2013-01", "2013-02"]
+    total = re.search(r"各重算月份差额合计：([-+]?[0-9,.]+) 元", said).group(1)
+    assert sum(Decimal(d.replace(",", "")) for _, d in per_month) == Decimal(total.replace(",", ""))
 
 
 def test_what_if_refuses_a_folder_inside_the_output_root(tmp_path: Path) -> None:

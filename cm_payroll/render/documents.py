@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from cm_payroll import units
 from cm_payroll.errors import MissingSystemPackage, UsageError
@@ -42,6 +43,7 @@ from cm_payroll.render.pool import ordered_map, workers_for
 from cm_payroll.render.slip_xlsx import slip_workbook
 from cm_payroll.render.slips import Slip
 from cm_payroll.render.tables import SIGN_OFF
+from cm_payroll.render.text import slip_text
 from cm_payroll.render.xlsx import FIXED_TIME
 
 SLIP_TEMPLATE = "slip.html.j2"
@@ -107,6 +109,16 @@ def is_negative(value) -> bool:
     return bool(_NEGATIVE.match(str(value)))
 
 
+_NEGATIVE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z.,])[-\u2212][0-9][0-9,]*(?:\.[0-9]+)?")
+
+
+def negatives(value) -> markupsafe.Markup:
+    """The template filter `negatives`: the text escaped, every negative amount in it (-59,600.00,
+    not S-Art.13 nor 2013-01) in <span class="neg"> (shown in red)."""
+    escaped = str(markupsafe.escape("" if value is None else value))
+    return markupsafe.Markup(_NEGATIVE_IN_TEXT.sub(lambda m: f'<span class="neg">{m.group(0)}</span>', escaped))
+
+
 def month_label(month: str) -> str:
     y, m = month.split("-")
     return f"{int(y)}年{int(m)}月"
@@ -130,6 +142,7 @@ class SlipDocuments:
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
             trim_blocks=False, lstrip_blocks=False)
         self.env.filters["money"] = money
+        self.env.filters["negatives"] = negatives
         self.env.tests["negative"] = is_negative
         try:
             self.template = self.env.get_template(SLIP_TEMPLATE)
@@ -138,6 +151,7 @@ class SlipDocuments:
         self._pdf_base = str(Path(self.template.filename or self.search_path[0]).parent) + "/"
 
     def html(self, slip: Slip) -> str:
+        slip = slip_text(slip)              # Chinese punctuation, amounts grouped (text.py)
         facts = dict(slip.facts)
         branch = getattr(slip, "branch", "") or facts.get("营业部", "")
         try:
