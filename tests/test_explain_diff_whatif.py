@@ -15,16 +15,15 @@ from cm_payroll.diff import diff_workbooks
 from cm_payroll.explain import explain
 from cm_payroll.pipeline import run_month
 from cm_payroll.rulebook import builtin_path
-from tests.helpers import ROOT, make_inputs, run_cli
+from tests.helpers import ROOT, make_inputs, run_cli, tree
 
 SAMPLE = ROOT / "sample_data" / "securities"
 
 
-@pytest.fixture(scope="module")
-def dec(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("x") / "out"
-    run_month("2013-12", SAMPLE, out)
-    return out
+@pytest.fixture
+def dec(securities_year) -> Path:
+    """The sample year's output root (shared: read only)."""
+    return securities_year
 
 
 def _slip_amounts(path: Path) -> dict[str, Decimal]:
@@ -130,15 +129,11 @@ def test_diff_slips_and_exceptions(dec: Path) -> None:
     assert diff_workbooks(e, e).equal
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
     run_month("2013-02", inp, out)
-    before = _tree(out)
+    before = tree(out)
     branch = tmp_path / "branch.toml"
     text = builtin_path("securities").read_text("utf-8")
     branch.write_text(text.replace('value = "0.15"\n', 'value = "0.12"\n', 1)
@@ -149,7 +144,7 @@ def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["months_recomputed"] == ["2013-01", "2013-02"]
     assert "commission" in doc["changed_parameters"]
-    assert _tree(out) == before                                   # byte-identical ledger and outputs
+    assert tree(out) == before                                   # byte-identical ledger and outputs
     wb = openpyxl.load_workbook(tmp_path / "wi" / "whatif_2013-02.xlsx").active
     headers = [c.value for c in wb[1]]
     assert headers[:5] == ["工号", "姓名", "原应发合计", "新应发合计", "应发合计差额"]

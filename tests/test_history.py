@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pytest

@@ -12,19 +12,14 @@ from cm_payroll import ledger as ledger_mod
 from cm_payroll.errors import RefusedError
 from cm_payroll.ledger import Ledger, Lock
 from cm_payroll.pipeline import run_month
-from tests.helpers import make_inputs, run_cli
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name == "run.json" and ".ledger" not in p.parts and p.name != ".lock"}
+from tests.helpers import make_inputs, run_cli, tree
 
 
 def test_outputs_are_byte_for_byte_deterministic(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     run_month("2013-02", inp, tmp_path / "a")
     run_month("2013-02", inp, tmp_path / "b")
-    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    a, b = tree(tmp_path / "a", skip_run_json=True), tree(tmp_path / "b", skip_run_json=True)
     assert a.keys() == b.keys() and len(a) >= 10
     assert [k for k in a if a[k] != b[k]] == []
 
@@ -33,12 +28,12 @@ def test_failed_run_leaves_earlier_output_untouched(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
     run_month("2013-01", inp, out)
-    before = _files(out)
+    before = tree(out, skip_run_json=True)
     head = (out / ".ledger" / "HEAD.json").read_bytes()
     (inp / "2013-02" / "clients.csv").write_text("manager_id,client_id\n", encoding="utf-8")
     r = run_cli("month", "2013-02", "-i", str(inp), "-o", str(out))
     assert r.returncode == 1
-    assert _files(out) == before
+    assert tree(out, skip_run_json=True) == before
     assert (out / ".ledger" / "HEAD.json").read_bytes() == head
     assert not (out / ".staging").exists() or not any((out / ".staging").iterdir())
 

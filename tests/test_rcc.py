@@ -21,7 +21,7 @@ from cm_payroll.pipeline import compute, load_result, run_month
 from cm_payroll.rational import fits, sum_half_up
 from cm_payroll.rulebook import load_rulebook
 from cm_payroll.rulebooks import module_for
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, run_cli, tree
 from tests.scenario_runner import load_spec, write_inputs
 
 RB = load_rulebook("rcc")
@@ -263,12 +263,10 @@ def test_outputs_are_byte_identical_on_rerun(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ the sample
 
-@pytest.fixture(scope="module")
-def sample_year(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rcc") / "out"
-    r = run_cli("year", "2013", "--rules", "rcc", "--input", str(SAMPLE), "--output", str(out), "--quiet")
-    assert r.returncode == 0, r.stderr
-    return out
+@pytest.fixture
+def sample_year(rcc_year) -> Path:
+    """The rcc sample year's output root (shared: read only)."""
+    return rcc_year
 
 
 def test_sample_year_shows_every_component_and_finding(sample_year: Path) -> None:
@@ -313,9 +311,8 @@ def test_sample_outputs_have_the_section_4_headers_and_slip_articles(sample_year
 def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
     r = run_cli("sample", "--rules", "rcc", "--output", str(tmp_path / "s"), "--quiet")
     assert r.returncode == 0, r.stderr
-    made = {str(p.relative_to(tmp_path / "s")): p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file()}
-    committed = {str(p.relative_to(SAMPLE)): p.read_bytes() for p in SAMPLE.rglob("*")
-                 if p.is_file() and p.name != "README.md"}
+    made = tree(tmp_path / "s")
+    committed = {k: v for k, v in tree(SAMPLE).items() if Path(k).name != "README.md"}
     assert made.keys() == committed.keys()
     assert [k for k in made if made[k] != committed[k]] == []
     assert sorted({k.split("/")[0] for k in made}) == [f"2013-{m:02d}" for m in range(1, 13)]
