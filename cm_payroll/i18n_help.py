@@ -102,4 +102,44 @@ HELP_ZH: dict[str, str] = {
         "列出规则中现行的参数：条款、来源(S 细则原文 / D 默认值)、生效月份和取值；然后是例外事项类型。",
     "Show the values in force in this month, YYYY-MM (default: this month).":
         "显示该月(YYYY-MM)适用的取值(默认：本月)。",
+    "Recompute a signed or released month (a draft needs none): a signed month's signatures are discarded; a released month's differences are booked as corrections in the first month not released. Earlier outputs are kept as numbered versions.":
+        '重新计算已签字或已发放的月份(草稿无需此项)：已签字月份的签字作废；已发放月份的差额作为更正计入第一个未发放的月份。原有输出作为编号版本保留。',
+    'Who runs it (the 计算 role of S-Art.32); default the operating-system user.':
+        '计算人(S-Art.32 的“计算”环节)；默认为操作系统用户名。',
+    'On a new output folder: the months up to this one, YYYY-MM, were paid outside the tool; they are marked released (without signatures) as they are computed.':
+        '仅用于新的输出目录：截至该月(YYYY-MM)的各月已在本工具之外发放；计算时即标记为已发放(无签字记录)。',
+    'Sign a computed month (S-Art.32): 审核, then 复核, then 签批, each by another person. Refused when an output file was edited or deleted since the run, or (签批) while a case that needs an approval has no 审批号.':
+        '为已计算的月份签字(S-Art.32)：依次审核、复核、签批，每一环节由不同的人签字。输出文件在运行后被修改或删除时拒绝签字；有需审批事项尚无审批号时拒绝签批。',
+    'The month, YYYY-MM.':
+        '月份，格式 YYYY-MM。',
+    '审核 (review), 复核 (recheck) or 签批 (approve), in this order.':
+        '审核、复核或签批，按此顺序。',
+    'The name of the person who signs.':
+        '签字人姓名。',
+    'The output root of the month.':
+        '该月所在的输出目录。',
+    "Record approvals (S-Art.34) of a computed month's cases that need one, until 签批. They are kept in the ledger and listed in approvals_YYYY-MM.xlsx beside the month's outputs.":
+        '记录已计算月份中需审批事项的审批号(S-Art.34)，签批前均可记录；审批记录保存在台账中，并列入该月输出旁的 approvals_YYYY-MM.xlsx。',
+    'Approvals: 工号, 类型代码, 项目, 审批号, 说明 (.xlsx, .xls, .csv, .ods or .parquet).':
+        '审批文件：工号、类型代码、项目、审批号、说明(.xlsx、.xls、.csv、.ods 或 .parquet)。',
+    'Release an approved month (its earlier months released): writes 资金申请单 (fund request per branch) and 发放清单 (payment list; withheld managers apart) beside its outputs.':
+        '发放已签批的月份(之前各月须已发放)：在该月输出旁写出资金申请单(按营业部)和发放清单(暂扣人员另列)。',
+    'Release the withheld pay of this 工号 (a released month; the handover done).':
+        '发放该工号的暂扣薪酬(月份已发放、交接已完成)。',
+    'The 审批号 releasing the withheld pay.':
+        '发放暂扣薪酬的审批号。',
+    "Input root, for the roster's 银行账号 (default: the folder the run read).":
+        '输入目录，用于读取花名册中的银行账号(默认：运行时读取的目录)。',
+    "Each computed month's state, signatures, open approvals and corrections.":
+        '各已计算月份的状态、签字、待审批事项和更正。',
+    'One month, YYYY-MM (default: every month).':
+        '某一个月，格式 YYYY-MM(默认：所有月份)。',
+    'Spot-check output roots (S-Art.35): ledger, outputs against their signatures, inputs and a recomputation, approvals, sign-off. Exit 0 when clean, 1 with findings.':
+        '抽查输出目录(S-Art.35)：台账、输出文件与签字、输入文件与重新计算、审批、签字流程。无问题退出码 0，有问题 1。',
+    'Output roots (one per branch) to check.':
+        '要抽查的输出目录(每个营业部一个)。',
+    'Input root of the months (default: the folder each run read, from run.json).':
+        '各月的输入目录(默认：run.json 中记录的运行时目录)。',
+    'Write the findings to this workbook (.xlsx): one consolidated report for every root.':
+        '将抽查结果写入此工作簿(.xlsx)：所有输出目录合为一份报告。',
 }

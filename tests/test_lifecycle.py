@@ -190,6 +190,22 @@ def test_approvals_gate_the_final_signature(tmp_path: Path) -> None:
         lifecycle.approve(out, "2013-02", ok)
 
 
+def test_a_rerun_that_removes_a_case_drops_its_recorded_approval(tmp_path: Path) -> None:
+    inp, out = inputs(tmp_path), tmp_path / "out"
+    run_month("2013-02", inp, out, by="张计算")
+    ok = write_approvals(tmp_path / "ok.csv", [{"工号": "F1", "类型代码": "fraud", "审批号": "SP-7"}])
+    lifecycle.approve(out, "2013-02", ok)
+    # the fraud event was filed by mistake: the re-run has no such case any more
+    s = spec()
+    s["months"]["2013-02"]["events"] = s["months"]["2013-02"]["events"][:1]
+    write_inputs(s, inp)
+    run_month("2013-02", inp, out, by="张计算")
+    assert Ledger.open(out).months["2013-02"].approvals == []
+    exc = load_result(out, "2013-02", "exceptions")
+    warn = exc.filter((exc["type"] == "input_warning") & exc["description"].str.contains("SP-7"))
+    assert warn.height == 1 and warn["manager_id"][0] == "F1"
+
+
 def test_an_approvals_file_in_the_month_folder_fills_the_report(tmp_path: Path) -> None:
     s = spec()
     s["months"]["2013-02"]["approvals"] = [{"工号": "F1", "类型代码": "fraud", "审批号": "SP-8"}]

@@ -485,6 +485,8 @@ def lo_xls(lo_files, shared_cache, tmp_path_factory) -> Run:
 
 
 HIDDEN = "行在 Excel 中为隐藏行:照常读入计算(Excel 的合计也包含隐藏行),请确认"
+# the same words in the exceptions report, which sets Chinese text in Chinese punctuation
+HIDDEN_ZH = "行在 Excel 中为隐藏行：照常读入计算（Excel 的合计也包含隐藏行），请确认"
 
 
 @pytest.fixture(scope="module")
@@ -586,9 +588,9 @@ def test_ods_and_xlsx_renamed_ods_with_a_flipped_byte_are_damaged(damaged: Run) 
 
 def test_hidden_rows_are_read_and_listed_as_warnings(passing: Run) -> None:
     text = exceptions_text(passing.out)
-    assert f"clients.xlsx(工作表 客户资产)第 2、4–5 {HIDDEN}" in text, text
-    assert f"scores.ods(工作表 积分)第 2、4 {HIDDEN}" in text, text
-    assert f"events.xls(工作表 事件)第 2、4 {HIDDEN}" in text, text
+    assert f"clients.xlsx(工作表 客户资产)第 2、4–5 {HIDDEN_ZH}" in text, text
+    assert f"scores.ods(工作表 积分)第 2、4 {HIDDEN_ZH}" in text, text
+    assert f"events.xls(工作表 事件)第 2、4 {HIDDEN_ZH}" in text, text
 
 
 # --------------------------------------------------------------------------------------------- 7. used range
@@ -649,7 +651,7 @@ def test_a_number_beyond_decimal_range_is_not_a_number(silent: Run) -> None:
 def test_reader_warnings_are_listed_not_printed(passing: Run) -> None:
     # 2,000,000 empty rows repeated after the table: calamine logs "ods row repeat count capped"
     assert "capped" not in passing.proc.stderr and "WARNING" not in passing.proc.stderr, report(passing.proc)
-    assert "adjustments.ods:读取器提示「ods row repeat count capped" in exceptions_text(passing.out)
+    assert "adjustments.ods：读取器提示「ods row repeat count capped" in exceptions_text(passing.out)
 
 
 # --------------------------------------------------------------------------------------------- 13. CSV quotes
