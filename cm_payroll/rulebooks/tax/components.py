@@ -15,78 +15,75 @@ from cm_payroll.rulebooks.base import Component, Figure
 from cm_payroll.units import rate, yuan
 
 DED = "扣缴文件 deductions"
-MONTHLY_ARTICLE = "个人所得税法(2011年修正)第六条; 财税〔2018〕98号"
-CUMULATIVE_ARTICLE = "个人所得税法(2018年修正)第十一条; 国家税务总局公告2018年第61号第六条"
-BONUS_ARTICLE = {"shortfall": "国税发〔2005〕9号", "converted": "财税〔2018〕164号"}
+# Articles as the slip's narrow 条款 column shows them (explain gives the parameters' full sources).
+MONTHLY_ARTICLE = "个人所得税法第六条"
+CUMULATIVE_ARTICLE = "公告2018年第61号"
+BONUS_ARTICLE = {"monthly": "国税发〔2005〕9号", "cumulative": "财税〔2018〕164号"}
 
 
 def _social(r: dict, _p, _m: int) -> str:
-    return (f"养老保险 {yuan(r['ded_pension_insurance'])} + 医疗保险 {yuan(r['ded_medical_insurance'])} + "
-            f"失业保险 {yuan(r['ded_unemployment_insurance'])}({DED},个人缴纳部分,税前扣除)")
+    return (f"养老 {yuan(r['ded_pension_insurance'])} + 医疗 {yuan(r['ded_medical_insurance'])} + "
+            f"失业 {yuan(r['ded_unemployment_insurance'])}(个人缴纳,税前扣除)")
 
 
 def _fund(_r: dict, _p, _m: int) -> str:
-    return f"住房公积金个人缴存({DED},税前扣除)"
+    return "住房公积金个人缴存额(税前扣除)"
 
 
-def _bracket(r: dict, prefix: str = "tax_") -> str:
-    upto = r[f"{prefix}bracket_upto" if prefix == "tax_" else "tax_bonus_upto"]
-    no = r[f"{prefix}bracket" if prefix == "tax_" else "tax_bonus_bracket"]
-    where = f"不超过 {yuan(upto)} 元" if upto is not None else "最高级"
-    return f"第 {no + 1} 级({where})" if no is not None else ""
+def _bracket(no, upto) -> str:
+    if no is None:
+        return ""
+    return f"第{no + 1}级(≤{yuan(upto)})" if upto is not None else f"第{no + 1}级(最高级)"
 
 
 def _income_tax(r: dict, _p, _m: int) -> str:
+    rq = f"{_bracket(r['tax_bracket'], r['tax_bracket_upto'])} {rate(r['tax_rate'])} − 速算 {yuan(r['tax_quick'])}"
     if r.get("tax_regime") == "cumulative":
-        n = r["tax_months_employed"]
-        basic = (f"累计减除费用 {yuan(r['tax_basic_applied'])}(全年6万减除)" if r.get("tax_full_year_applied")
-                 else f"累计减除费用 {yuan(r['tax_basic_applied'])}({n} 个月)")
-        return (f"累计预扣法:累计收入 {yuan(r['tax_cum_income'])} − {basic} − 累计专项扣除 "
-                f"{yuan(r['tax_cum_special'])} − 累计专项附加扣除 {yuan(r['tax_cum_special_additional'])} = "
-                f"累计应纳税所得额 {yuan(r['tax_taxable'])};{_bracket(r)} 税率 {rate(r['tax_rate'])},"
-                f"速算扣除数 {yuan(r['tax_quick'])};累计应纳税额 {yuan(r['tax_tax_due'])} − 累计已预扣 "
-                f"{yuan(r['tax_withheld_before'])} = 本月 {yuan(r['income_tax'])}")
-    return (f"按月计税:工资薪金 {yuan(r['tax_wages'])} − 专项扣除 {yuan(r['tax_insurances'])} − 减除费用 "
-            f"{yuan(r['tax_basic_applied'])} = 应纳税所得额 {yuan(r['tax_taxable'])};{_bracket(r)} 税率 "
-            f"{rate(r['tax_rate'])},速算扣除数 {yuan(r['tax_quick'])}")
+        basic = "全年6万" if r.get("tax_full_year_applied") else f"{r['tax_months_employed']}个月"
+        return (f"累计收入 {yuan(r['tax_cum_income'])} − 减除费用 {yuan(r['tax_basic_applied'])}({basic}) − 专项 "
+                f"{yuan(r['tax_cum_special'])} − 专项附加 {yuan(r['tax_cum_special_additional'])} = "
+                f"{yuan(r['tax_taxable'])};{rq} = {yuan(r['tax_tax_due'])};减已预扣 "
+                f"{yuan(r['tax_withheld_before'])}")
+    return (f"工资 {yuan(r['tax_wages'])} − 专项扣除 {yuan(r['tax_insurances'])} − 减除费用 "
+            f"{yuan(r['tax_basic_applied'])} = {yuan(r['tax_taxable'])};{rq}")
 
 
 def _bonus_tax(r: dict, _p, _m: int) -> str:
     if not r.get("tax_bonus_apart"):
         return "本月无单独计税的全年一次性奖金"
     short = r["tax_bonus_shortfall"] or 0
-    base = (f"年终奖 {yuan(r['tax_taxed_bonus'])} − 当月工资不足减除费用的差额 {yuan(short)} = "
-            f"{yuan(r['tax_bonus_base'])}" if short else f"年终奖 {yuan(r['tax_bonus_base'])}")
     b = r["tax_bonus_base"]
-    return (f"全年一次性奖金单独计税:{base};÷ 12 = {yuan((b * 2 + 12) // 24)},{_bracket(r, 'bonus')} "
-            f"税率 {rate(r['tax_bonus_rate'])},速算扣除数 {yuan(r['tax_bonus_quick'])};"
-            f"{yuan(b)} × {rate(r['tax_bonus_rate'])} − {yuan(r['tax_bonus_quick'])} = {yuan(r['bonus_tax'])}")
+    base = f"({yuan(r['tax_taxed_bonus'])} − 工资不足减除费用 {yuan(short)})" if short else yuan(b)
+    return (f"{base} ÷ 12 = {yuan((b * 2 + 12) // 24)},{_bracket(r['tax_bonus_bracket'], r['tax_bonus_upto'])};"
+            f"{yuan(b)} × {rate(r['tax_bonus_rate'])} − 速算 {yuan(r['tax_bonus_quick'])}")
 
 
 def _other(_r: dict, _p, _m: int) -> str:
-    return f"{DED} 其他扣款(从实发中扣除,不减少应纳税所得额)"
+    return "不减少应纳税所得额"
 
 
 def _carried(r: dict, _p, _m: int) -> str:
-    return "上月实发合计为负,差额结转本月扣除" if r["carried_deduction"] else ""
+    return "上月实发为负,差额本月扣除" if r["carried_deduction"] else ""
 
 
 def _net(r: dict, _p, _m: int) -> str:
-    text = "应发合计 − 社保个人 − 公积金个人 − 个人所得税 − 年终奖个税 − 其他扣款 − 上月结转扣款"
+    deducted = sum(r[k] for k in ("social_insurance", "housing_fund", "income_tax", "bonus_tax", "other_deduction",
+                                  "carried_deduction"))
+    text = f"应发合计 {yuan(r['gross_pay'])} − 代扣 {yuan(deducted)}"
     if r.get("carry_forward"):
-        text += f";结果为负,本月实发 0.00,{yuan(r['carry_forward'])} 元结转下月扣除"
+        text += f";为负,实发 0.00,{yuan(r['carry_forward'])} 结转下月"
     return text
 
 
 WAGE_PARAMS = ("regime", "basic_deduction", "monthly_brackets", "annual_brackets", "full_year_deduction")
 
 TAX_COMPONENTS: tuple[Component, ...] = (
-    Component("social_insurance", "社保个人", "SPEC 9(专项扣除)", inputs=("deductions",),
+    Component("social_insurance", "社保个人", "SPEC 9", inputs=("deductions",),
               figures=(Figure("养老保险", "ded_pension_insurance", "money"),
                        Figure("医疗保险", "ded_medical_insurance", "money"),
                        Figure("失业保险", "ded_unemployment_insurance", "money")),
               rule=lambda p: "社保个人 = 养老保险 + 医疗保险 + 失业保险(个人缴纳部分),税前扣除", basis=_social),
-    Component("housing_fund", "公积金个人", "SPEC 9(专项扣除)", inputs=("deductions",),
+    Component("housing_fund", "公积金个人", "SPEC 9", inputs=("deductions",),
               figures=(Figure("住房公积金", "ded_housing_fund", "money"),),
               rule=lambda p: "公积金个人 = 住房公积金个人缴存额,税前扣除", basis=_fund),
     Component("income_tax", "个人所得税", CUMULATIVE_ARTICLE, params=WAGE_PARAMS, inputs=("deductions",),
@@ -107,7 +104,7 @@ TAX_COMPONENTS: tuple[Component, ...] = (
               rule=lambda p: "工资薪金所得预扣预缴:2019年前按月计税(应纳税所得额 × 税率 − 速算扣除数);"
                              "2019年起累计预扣法(累计应纳税额 − 累计已预扣税额)",
               basis=_income_tax),
-    Component("bonus_tax", "年终奖个税", "国税发〔2005〕9号; 财税〔2018〕164号", params=("bonus_separate", "monthly_brackets"),
+    Component("bonus_tax", "年终奖个税", "国税发〔2005〕9号", params=("bonus_separate", "monthly_brackets"),
               figures=(Figure("单独计税年终奖", "tax_taxed_bonus", "money"),
                        Figure("单独计税", "tax_bonus_apart", "bool"),
                        Figure("工资不足减除费用的差额", "tax_bonus_shortfall", "money"),
@@ -140,28 +137,31 @@ def summary_columns(pay_columns) -> list[tuple[str, str, str]]:
     return [(c.key, c.label, "money") for c in TAX_COMPONENTS]
 
 
-def _article(c: Component, r: dict) -> str:
+def article_of(c: Component, r: dict) -> str:
+    """The article the slip and `explain` show for a tax line of one manager (by the regime in force)."""
+    regime = r.get("tax_regime")
     if c.key == "income_tax":
-        return CUMULATIVE_ARTICLE if r.get("tax_regime") == "cumulative" else MONTHLY_ARTICLE
-    if c.key == "bonus_tax" and r.get("tax_bonus_apart"):
-        return "财税〔2018〕164号" if r.get("tax_regime") == "cumulative" else "国税发〔2005〕9号"
+        return CUMULATIVE_ARTICLE if regime == "cumulative" else MONTHLY_ARTICLE
+    if c.key == "bonus_tax":
+        return BONUS_ARTICLE.get(regime, c.article)
     return c.article
 
 
 def slip_lines(r: dict, month: int) -> tuple[list[SlipLine], SlipLine | None]:
     """The slip's 代扣项目 lines and its 实发合计 line for one manager ([] and None without the tax).
-    上月结转扣款 is shown only when there is one; 年终奖个税 only where a bonus is taxed apart."""
+    上月结转扣款 and 其他扣款 are shown only when there are any, 年终奖个税 only where a bonus is taxed
+    apart (the slip stays one A4 page)."""
     if r.get("net_pay") is None:
         return [], None
     lines = []
     for c in DEDUCTION_COMPONENTS:
-        if c.key == "carried_deduction" and not r[c.key]:
+        if c.key in ("carried_deduction", "other_deduction") and not r[c.key]:
             continue
         if c.key == "bonus_tax" and not r.get("tax_bonus_apart") and not r[c.key]:
             continue
-        lines.append(SlipLine(c.label, r[c.key], _article(c, r), c.basis(r, None, month)))
+        lines.append(SlipLine(c.label, r[c.key], article_of(c, r), c.basis(r, None, month)))
     net = TAX_COMPONENTS[-1]
     return lines, SlipLine(net.label, r["net_pay"], net.article, net.basis(r, None, month))
 
 
-__all__ = ["DEDUCTION_COMPONENTS", "TAX_COMPONENTS", "has_tax", "slip_lines", "summary_columns"]
+__all__ = ["DEDUCTION_COMPONENTS", "TAX_COMPONENTS", "article_of", "has_tax", "slip_lines", "summary_columns"]
