@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 MONTH   ?= 2013-12
 OUT     ?= out
 
-.PHONY: setup system-deps run run-2014 run-rcc test test-fast sample bench bench-rcc clean
+.PHONY: setup system-deps run run-2014 run-2019 run-rcc test test-fast sample bench bench-rcc clean
 
 # System packages of PDF slips and their tests: a real CJK font (fonts-noto-cjk), poppler-utils
 # (pdftoppm, pdftotext) and Pango/HarfBuzz (WeasyPrint); and LibreOffice Calc without a GUI
@@ -54,6 +54,10 @@ run: $(STAMP)
 run-2014: run
 	$(BIN)/cm-payroll month 2014-03 --input sample_data/securities --output $(OUT)/securities
 
+## A short 2019 sample (2019-01..03): cumulative withholding of the income tax (累计预扣法, SPEC 9).
+run-2019: $(STAMP)
+	$(BIN)/cm-payroll month 2019-03 --input sample_data/tax2019 --output $(OUT)/tax2019
+
 ## The whole test suite (what CI runs). The PDF and robustness tests need the system packages.
 test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
@@ -62,6 +66,7 @@ test: system-deps $(STAMP)
 sample: $(STAMP)
 	$(BIN)/cm-payroll sample --output sample_data/securities --force
 	$(BIN)/cm-payroll sample --rules rcc --output sample_data/rcc --force
+	$(BIN)/cm-payroll sample --output sample_data/tax2019 --start 2019-01 --end 2019-03 --managers 30 --force
 
 ## The RCC sample year.
 run-rcc: $(STAMP)

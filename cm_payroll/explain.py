@@ -130,8 +130,40 @@ def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | Non
         "components": components,
         "gross_pay": {"label": mod.COMPONENTS[-1].label, "amount": _yuan(row["gross_pay"]),
                       "sum_of_components": _yuan(total), "agrees": total == row["gross_pay"]},
+        **_tax(row, rb, rows_by_file, manager_id),
         "warnings": warnings,
     }
+
+
+def _tax(row: dict, rb, rows_by_file: dict, manager_id: str) -> dict:
+    """SPEC 9 — the 代扣项目 of a month with a deductions file, each traced like a component (the tax
+    parameters in force in the month of receipt, the figures of the computation, the deductions row);
+    {} for a month without one."""
+    if row.get("net_pay") is None:
+        return {}
+    from cm_payroll.rulebooks.tax.apply import tax_rulebook
+    from cm_payroll.rulebooks.tax.components import TAX_COMPONENTS, article_of
+    try:
+        trb = tax_rulebook(rb) if rb is not None else None
+    except UsageError:
+        trb = None
+    used = {p["name"]: p for p in trb.used(row["tax_receipt_month"])} if trb is not None else {}
+    entries = []
+    for c in TAX_COMPONENTS[:-1]:
+        entries.append({
+            "key": c.key, "label": c.label, "amount": _yuan(row[c.key]), "article": article_of(c, row),
+            "rule": c.rule(None), "basis": c.basis(row, None, 0),
+            "parameters": [used[p] for p in c.params if p in used],
+            "figures": [{"label": f.label, "value": _figure(f.kind, row.get(f.column))} for f in c.figures],
+            "inputs": [_input_view(rows_by_file[f], f, manager_id) for f in c.inputs if f in rows_by_file],
+        })
+    deducted = sum(row[c.key] for c in TAX_COMPONENTS[:-1])
+    net = TAX_COMPONENTS[-1]
+    return {"withholding": entries,
+            "net_pay": {"label": net.label, "amount": _yuan(row["net_pay"]), "basis": net.basis(row, None, 0),
+                        "gross_less_deductions": _yuan(row["gross_pay"] - deducted),
+                        "carried_to_next_month": _yuan(row["carry_forward"]),
+                        "agrees": max(row["gross_pay"] - deducted, 0) == row["net_pay"]}}
 
 
 def _run_json(root: Path, month: str) -> dict:
@@ -291,6 +323,29 @@ def render_tree(doc: dict, lang: str = "zh"):
     g = doc["gross_pay"]
     tree.add(f"[bold]{escape(g['label'])} {g['amount']} {w('yuan')}[/] {w('sum')} {g['sum_of_components']} "
              f"({w('agrees') if g['agrees'] else w('differs')})")
+    if doc.get("withholding"):
+        wn = tree.add("[bold]代扣项目[/]")
+        for c in doc["withholding"]:
+            node = wn.add(f"[bold]{escape(c['label'])}[/] {c['amount']} {w('yuan')}  [dim]{c['article']}[/]")
+            node.add(f"规则: {c['rule']}")
+            if c["basis"]:
+                node.add(f"计算: {c['basis']}")
+            if c["parameters"]:
+                pn = node.add("参数")
+                for p in c["parameters"]:
+                    pn.add(f"{p['name']} = {json.dumps(p['value'], ensure_ascii=False)}  "
+                           f"[dim]({p['article']}, {p['origin']}, 自 {p['effective_from']} 起)[/]")
+            shown = [f for f in c["figures"] if f["value"] is not None]
+            if shown:
+                fn = node.add("数据")
+                for f in shown:
+                    fn.add(f"{f['label']}: {f['value']}")
+            for i in c["inputs"]:
+                where = f"{i['file']}" + (f" [{i['sheet']}]" if i.get("sheet") else "")
+                node.add(f"输入 {where} 行 {', '.join(map(str, i['rows'])) or '—'}")
+        n = doc["net_pay"]
+        tree.add(f"[bold]{escape(n['label'])} {n['amount']} {w('yuan')}[/] = 应发合计 − 各代扣项目 {n['gross_less_deductions']} "
+                 f"({'一致' if n['agrees'] else '不一致!'})")
     for note in doc["warnings"]:
         tree.add(f"[yellow]{w('note')}: {escape(translate(note, lang))}[/]")
     return tree

@@ -38,6 +38,7 @@ from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rule
 from cm_payroll.rulebooks import module_for
 from cm_payroll.rulebooks.shared import approvals as approvals_
 from cm_payroll.rulebooks.shared.opening import OPENING_STEM
+from cm_payroll.rulebooks.tax.apply import LISTED_WHEN_PRESENT, apply_tax
 from cm_payroll.validate import MonthInputs, Warning_, load_month
 
 Reporter = Callable[[str, str], None]
@@ -150,7 +151,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         t1 = time.perf_counter()
         report("rules", name)
         try:
-            result = mod.compute_month(inputs, state, ctx)
+            result = apply_tax(mod.compute_month(inputs, state, ctx), inputs, ctx)   # SPEC 9: gross → net
         except InputErrors as exc:
             all_issues += exc.issues
             first_bad = first_bad or name
@@ -240,7 +241,9 @@ def exceptions_workbook(exc: pl.DataFrame, rb: Rulebook, name: str) -> bytes:
                ("article", "条款", "text"), ("description", "说明", "text"), ("amount", "金额影响", "money"),
                ("approval_zh", "需审批", "text"), ("approval_ref", "审批号", "text"),
                ("type", "类型代码", "text")]
-    types = [(code, e.label, e.article) for code, e in rb.exceptions.items()]
+    shown = set(exc.get_column("type").to_list())    # the tax's types only where they occur (SPEC 9)
+    types = [(code, e.label, e.article) for code, e in rb.exceptions.items()
+             if code not in LISTED_WHEN_PRESENT or code in shown]
     return exceptions_report(f"{rb.title} {name} 例外事项报告", frame, columns, types, sheet="例外事项")
 
 
