@@ -120,9 +120,9 @@ CATALOG: list[tuple[str, object]] = [
     (r"cannot read file: (?P<c>.+)", "无法读取文件：{c}"),
     (r"cannot read: (?P<c>.+)", "无法读取：{c}"),
     (r"cannot read this file \((?P<m>.*)\); save it again as \.xlsx or UTF-8 \.csv",
-     "无法读取该文件({m})；请另存为 .xlsx 或 UTF-8 编码的 .csv"),
+     "无法读取该文件(技术信息：{m})；请另存为 .xlsx 或 UTF-8 编码的 .csv"),
     (r"cannot read this CSV \((?P<m>.*)\); save it again from Excel/WPS as CSV",
-     "无法读取该 CSV 文件({m})；请在 Excel/WPS 中重新另存为 CSV"),
+     "无法读取该 CSV 文件(技术信息：{m})；请在 Excel/WPS 中重新另存为 CSV"),
     (r"cannot decode the text: save it as UTF-8 or GBK", "无法识别文本编码：请另存为 UTF-8 或 GBK 编码"),
     (r"not an Excel workbook \(the file is not a zip package\)", "不是 Excel 工作簿(文件不是 zip 包)"),
     (r"not an Excel workbook \(a zip package without a workbook\)", "不是 Excel 工作簿(zip 包中没有工作簿)"),
@@ -156,8 +156,45 @@ CATALOG: list[tuple[str, object]] = [
      "工号 {m} 与另一工号仅有大小写不同；在 Windows 上二者的薪酬单会互相覆盖：请使用不同的工号"),
     (r"two columns for one field \((?P<k>[^)]*)\): (?P<n>[^;]+); delete one of them(?: \(a hidden column counts "
      r"too\))?", "同一字段有两列({k})：{n}；请删除其中一列(隐藏列也算)"),
+    (r"a percentage in an amount column \(no input takes a rate\); type the amount itself, e\.g\. 1234\.56, and "
+     r"format the cell as a number",
+     "金额列中出现了百分比(输入文件中没有比例字段)：请填写金额本身(如 1234.56)，并把单元格格式设为数字"),
+    (r"a formula without a calculated value \(the workbook was written by a program and never opened in "
+     r"Excel/WPS\); open and save it in Excel or WPS, or type the value itself",
+     "公式没有计算结果(该工作簿由程序生成，从未在 Excel/WPS 中打开过)：请用 Excel 或 WPS 打开并保存，或直接填写数值"),
+    (r"a formula whose value was never calculated \(the workbook was written by a program and asks Excel to "
+     r"recalculate on opening\); open and save it in Excel or WPS, or type the value itself",
+     "公式的值从未计算过(该工作簿由程序生成，要求打开时重新计算)：请用 Excel 或 WPS 打开并保存，或直接填写数值"),
     (r"a percentage in an amount column", "金额列中出现了百分比"),
     (r"a formula without a calculated value", "公式没有计算结果"),
+    (r"unknown override field (?P<f>'[^']*'); use (?P<a>.+)", "无法识别的特殊处理字段 {f}；可用：{a}"),
+    (r"this (?P<e>\S+) is an OLE container: the workbook is password-protected \(encrypted\) or an old \.xls "
+     r"renamed; remove the password or save it as \.xlsx",
+     "该 {e} 文件是 OLE 容器：工作簿设置了密码(已加密)，或是改了扩展名的旧 .xls；请去掉密码或另存为 .xlsx"),
+    (r"the workbook is damaged \(part (?P<p>\S+) is corrupt\); save it again from Excel/WPS or ask for a new "
+     r"export", "工作簿已损坏(部件 {p} 有误)；请在 Excel/WPS 中重新保存，或重新导出"),
+    (r"no sheet named (?P<s>'[^']*') \(sheets: (?P<l>[^)]*)\)", "没有名为 {s} 的工作表(现有工作表：{l})"),
+    (r"not a text file \(contains NUL bytes\)", "不是文本文件(含有 NUL 字节)"),
+    (r"event (?P<e>\S+) dated (?P<d>\S+) is outside (?P<m>[\d-]+); counted in (?P<n>[\d-]+) \(decision 5\)",
+     "事件 {e} 的日期 {d} 不在 {m} 内；计入 {n}"),
+    (r"a second override of (?P<f>\S+) for (?P<m>\S+) in the same month \(decision 26\)",
+     "同一月份对 {m} 的 {f} 有第二条特殊处理"),
+    (r"cannot read this Parquet file \((?P<m>.*)\)", "无法读取该 Parquet 文件(技术信息：{m})"),
+    (r"a quote mark \(\"\) here opens or closes no field, or a quoted field is never closed \(line (?P<n>\d+) of "
+     r"the file\); remove the stray quote or put the whole field in quotes with the quote doubled \(\"\"\), or "
+     r"save the file again from Excel/WPS as CSV",
+     "此处的引号(\")没有配对：多余的引号或未闭合的带引号字段(文件第 {n} 行)；请删除多余的引号，或把整个字段放在"
+     "引号中并把其中的引号写两遍(\"\")，或在 Excel/WPS 中重新另存为 CSV"),
+    # ---- what the reader libraries say (calamine/fastexcel, polars, openpyxl), inside the messages above
+    (r"[Ii]nvalid [Zz]ip archive", "zip 包无效"),
+    (r"[Ff]ile is not a zip file", "文件不是 zip 包"),
+    (r"[Zz]ip error", "zip 错误"),
+    (r"[Uu]nexpected end of file", "文件意外结束"),
+    (r"could not parse (?P<v>.+?) as dtype (?P<t>\S+)", "无法把 {v} 解析为 {t} 类型"),
+    (r"invalid utf-8 sequence", "无效的 UTF-8 字节序列"),
+    (r"[Pp]ermission denied", "没有权限"),
+    (r"[Nn]o such file or directory", "没有这个文件或文件夹"),
+    (r"[Ii]s a directory", "是一个文件夹"),
 ]
 
 

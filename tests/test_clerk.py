@@ -297,20 +297,28 @@ def test_wait_for_the_lock(tmp_path: Path) -> None:
         assert r.returncode == 3 and time.monotonic() - t0 >= 1
         assert "另一个 cm-payroll 正在处理该输出目录，等待其结束(最多 1 秒)" in r.stderr
         assert "另一个 cm-payroll 进程正在使用" in r.stderr
-    # waiting without a limit: the lock is released two seconds later, then the run goes through
-    release = threading.Event()
+    # waiting without a limit: the lock is released once the run says it waits, then the run goes through
+    held, go = threading.Event(), threading.Event()
 
     def hold() -> None:
         with run_lock(out):
-            release.set()
-            time.sleep(2)
+            held.set()
+            go.wait(120)
     th = threading.Thread(target=hold)
     th.start()
-    release.wait(10)
-    r = _run("month", "2013-01", "-i", str(inp), "-o", str(out), "--wait", "--lang", "en")
+    held.wait(10)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "CM_PAYROLL_FAULT")}
+    env.update(BASE_ENV, CM_PAYROLL_LANG="en")
+    proc = subprocess.Popen(cli_path() + ["month", "2013-01", "-i", str(inp), "-o", str(out), "--wait"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stderr.readline()
+    time.sleep(1)                                 # still waiting a second later
+    assert proc.poll() is None
+    go.set()
     th.join()
-    assert r.returncode == 0, r.stderr
-    assert "waiting for it to finish …" in r.stderr and (out / "2013-01/payroll_2013-01.xlsx").is_file()
+    stdout, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 0, first + rest
+    assert "waiting for it to finish …" in first and (out / "2013-01/payroll_2013-01.xlsx").is_file()
 
 
 def test_ctrl_c_says_nothing_was_changed(tmp_path: Path) -> None:
