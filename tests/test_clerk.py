@@ -100,9 +100,10 @@ def test_readme_examples_run_as_written(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ Chinese everywhere
 
 # A sentence of English: three or more English words in a row, once file names, paths, options,
-# quoted values, `commands`, codes such as manager_id and the program's name are taken out.
+# quoted values, `commands`, codes such as manager_id, the program's name and the technical detail a
+# reader library or the ledger check gives (shown as it is, marked 技术信息：…) are taken out.
 _NOT_PROSE = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\S*[/\\]\S*|\S+\.(?:xlsx|xls|csv|parquet|json|toml|md)\b"
-                        r"|--[\w-]+(?:=\S+)?|\b\w+_\w+\b|cm-payroll|YYYY-MM|\bS-Art\.\S+")
+                        r"|--[\w-]+(?:=\S+)?|\b\w+_\w+\b|cm-payroll|YYYY-MM|\bS-Art\.\S+|技术信息：[^)）]*")
 _ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?: +[A-Za-z]{2,}){2,}\b")
 
 
