@@ -36,12 +36,10 @@ CATALOG: list[tuple[str, object]] = [
      "台账(.ledger/HEAD.json)缺失，但存在已结账的月份({ms})。台账被删除或移走了：请从备份恢复，或在一个新的空输出目录"
      "中重新开始"),
     (r"the ledger \(\.ledger/HEAD\.json\) is missing but closed months exist", "台账(.ledger/HEAD.json)缺失，但存在已结账的月份"),
-    (r"(?P<p>\S+) is (?P<w>[^;]+); cm-payroll writes only plain files and folders there and never follows a link or "
-     r"reads a special file in the output folder\. Remove it \(or restore the output folder from a backup\) and run "
-     r"again; nothing was changed",
-     "{p} {w}；cm-payroll 在这里只写普通文件和文件夹，从不跟随链接或读取输出目录中的特殊文件。请移除它(或从备份恢复"
-     "输出目录)后重新运行；未作任何更改"),
-    (r"^a symbolic link \(to (?P<t>[^)]*)\)$", "是符号链接(指向 {t})"),
+    (r"; cm-payroll writes only plain files and folders there and never follows a link or reads a special file in "
+     r"the output folder\. Remove it \(or restore the output folder from a backup\) and run again; nothing was "
+     r"changed", "；cm-payroll 在这里只写普通文件和文件夹，从不跟随链接或读取输出目录中的特殊文件。请移除它(或从备份"
+     "恢复输出目录)后重新运行；未作任何更改"),
     (r"manifest\.json does not match the ledger head \(modified\)", "manifest.json 与台账头文件不一致(已被改动)"),
     (r"the outputs of closed month\(s\) (?P<ms>[\d\-, ]+) are missing though the ledger lists them",
      "台账中记录的已结账月份 {ms} 的输出文件缺失"),
