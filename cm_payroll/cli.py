@@ -244,6 +244,7 @@ def _translate_help(group) -> None:
             cmd._en_help = cmd.help
             for p in cmd.params:
                 p._en_help = getattr(p, "help", None)
+            cmd.get_help_option = _help_option_of(cmd)
         cmd.help = i18n.help_text(cmd._en_help)
         for p in cmd.params:
             if hasattr(p, "help"):
@@ -251,6 +252,19 @@ def _translate_help(group) -> None:
         for sub in getattr(cmd, "commands", {}).values():
             walk(sub)
     walk(group)
+
+
+def _help_option_of(cmd):
+    """Click makes the --help option itself, when a context needs it: its text translated there."""
+    made = type(cmd).get_help_option
+
+    def get_help_option(ctx):
+        opt = made(cmd, ctx)
+        if opt is not None:
+            opt._en_help = getattr(opt, "_en_help", opt.help)
+            opt.help = i18n.help_text(opt._en_help)
+        return opt
+    return get_help_option
 
 
 def _usage_failed(exc, args: list[str], as_json: bool) -> int:

@@ -205,6 +205,18 @@ def localize_typer() -> None:
     for name, zh in _TYPER_ZH.items():
         _TYPER_EN.setdefault(name, getattr(rich_utils, name))
         setattr(rich_utils, name, zh if lang() == "zh" else _TYPER_EN[name])
+    if not getattr(rich_utils._make_rich_text, "_folds", False):
+        make = rich_utils._make_rich_text
+
+        def make_rich_text(**kw):
+            # Chinese has no spaces between words: a help text is one long "word" that Rich would cut
+            # with "…" at the column's edge; folded, it continues on the next line
+            text = make(**kw)
+            if hasattr(text, "overflow"):
+                text.overflow = "fold"
+            return text
+        make_rich_text._folds = True
+        rich_utils._make_rich_text = make_rich_text
 
 
 __all__ = ["LANGS", "MESSAGES", "default_lang", "help_text", "lang", "localize_typer", "set_lang", "t",
