@@ -32,9 +32,9 @@ class _Console(Console):
     @property
     def size(self) -> ConsoleDimensions:
         size = Console.size.fget(self)
-        if self.is_terminal or self._width is not None:
+        if self.is_terminal:
             return size
-        return ConsoleDimensions(100_000, size.height)
+        return ConsoleDimensions(100_000, size.height)     # $COLUMNS too is ignored: nothing wraps
 
     @size.setter
     def size(self, new_size) -> None:
@@ -124,8 +124,7 @@ def _version(value: bool) -> None:
 def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
                                                            help="Show the version and exit.")] = None,
           lang: LangOpt = None) -> None:
-    set_lang(None)          # the default (CM_PAYROLL_LANG, the locale), unless --lang says otherwise
-    _lang(lang)
+    _lang(lang)             # the group has set the language of the command line (or the default) already
 
 
 # --json: every answer, success or error, is one object with these keys, then the command's own keys
@@ -179,7 +178,7 @@ def _fail(exc: PayrollError, as_json: bool) -> None:
             out.print_json(_envelope(_command_name(), exit_code=exc.exit_code, reason=exc.reason, error=message))
         else:
             # the message holds paths: "[...]" in a folder name is text, not console markup
-            err.print(f"[bold red]{t('err.error')}[/] {escape(message)}", highlight=False)
+            err.print(f"[bold red]{t('err.error')}[/]{'' if zh else ' '}{escape(message)}", highlight=False)
     raise typer.Exit(exc.exit_code)
 
 
@@ -247,6 +246,7 @@ def _translate_help(group) -> None:
             cmd._en_help = cmd.help
             for p in cmd.params:
                 p._en_help = getattr(p, "help", None)
+            cmd.get_help_option = _help_option_of(cmd)
         cmd.help = i18n.help_text(cmd._en_help)
         for p in cmd.params:
             if hasattr(p, "help"):
@@ -254,6 +254,19 @@ def _translate_help(group) -> None:
         for sub in getattr(cmd, "commands", {}).values():
             walk(sub)
     walk(group)
+
+
+def _help_option_of(cmd):
+    """Click makes the --help option itself, when a context needs it: its text translated there."""
+    made = type(cmd).get_help_option
+
+    def get_help_option(ctx):
+        opt = made(cmd, ctx)
+        if opt is not None:
+            opt._en_help = getattr(opt, "_en_help", opt.help)
+            opt.help = i18n.help_text(opt._en_help)
+        return opt
+    return get_help_option
 
 
 def _usage_failed(exc, args: list[str], as_json: bool) -> int:
@@ -562,7 +575,7 @@ def sample(
     generators = {"securities": ("cm_payroll.sample.securities", 60, "2014-03"),
                   "rcc": ("cm_payroll.sample.rcc", 40, "2013-12")}
     if rules not in generators:
-        err.print(f"[bold red]{t('err.error')}[/] {escape(t('sample.no_generator', rules=rules))}")
+        err.print(f"[bold red]{t('err.error')}[/]{t('err.input.sep')}{escape(t('sample.no_generator', rules=rules))}")
         raise typer.Exit(EXIT_USAGE)
     module, default_managers, default_end = generators[rules]
     output = output if output is not None else Path("sample_data") / rules
@@ -577,7 +590,7 @@ def sample(
         _fail(_usage(exc), False)
     if output.exists() and any(p.name[:2].isdigit() for p in output.iterdir()):
         if not force:
-            err.print(f"[bold red]{t('err.error')}[/] {escape(t('sample.exists', path=output))}")
+            err.print(f"[bold red]{t('err.error')}[/]{t('err.input.sep')}{escape(t('sample.exists', path=output))}")
             raise typer.Exit(3)
         for p in output.iterdir():
             if p.is_dir() and p.name[:2].isdigit():

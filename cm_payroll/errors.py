@@ -23,7 +23,7 @@ class InputIssue:
 
     def render(self, lang: str = "en") -> str:
         """"file, sheet S, row R, column C: message"; in Chinese (lang "zh") the location reads
-        "file,工作表 S,第 R 行,列 C:" and the message goes through the translation catalog."""
+        "file，工作表 S，第 R 行，列 C：" and the message goes through the translation catalog."""
         if lang == "zh":
             from cm_payroll.i18n import translate
             where = [self.file]
@@ -33,7 +33,7 @@ class InputIssue:
                 where.append(f"第 {self.row} 行")
             if self.column:
                 where.append(f"列 {self.column}")
-            return f"{','.join(where)}:{translate(self.message, 'zh')}"
+            return f"{'，'.join(where)}：{translate(self.message, 'zh')}"
         where = [self.file]
         if self.sheet:
             where.append(f"sheet {self.sheet}")

@@ -62,19 +62,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col.exceptions": {"en": "exceptions", "zh": "例外事项"},
     "col.gross": {"en": "gross pay (元)", "zh": "应发合计(元)"},
     "col.folder": {"en": "folder", "zh": "目录"},
-    "out.summary": {"en": "payroll summary: {path}", "zh": "工资汇总表:  {path}"},
-    "out.slips": {"en": "pay slips:       {path}/", "zh": "薪酬单:      {path}/"},
-    "out.exceptions": {"en": "exceptions:      {path}", "zh": "例外事项报告:{path}"},
+    "out.summary": {"en": "payroll summary: {path}", "zh": "工资汇总表：    {path}"},
+    "out.slips": {"en": "pay slips:       {path}/", "zh": "薪酬单：        {path}/"},
+    "out.exceptions": {"en": "exceptions:      {path}", "zh": "例外事项报告：  {path}"},
     "out.passwords": {"en": "slip passwords:  {path}  (keep apart from the slips)",
-                      "zh": "薪酬单密码表:{path}(请与薪酬单分开保管)"},
+                      "zh": "薪酬单密码表：  {path}(请与薪酬单分开保管)"},
     "out.nothing_to_do": {"en": "nothing to do: every month with input files is computed and its inputs are "
-                                "unchanged", "zh": "无需计算:有输入文件的月份均已计算,且输入未变"},
-    "out.pending": {"en": "pending (no input files yet): {months}", "zh": "待处理(尚无输入文件):{months}"},
+                                "unchanged", "zh": "无需计算：有输入文件的月份均已计算，且输入未变"},
+    "out.pending": {"en": "pending (no input files yet): {months}", "zh": "待处理(尚无输入文件)：{months}"},
     "out.rulebook_changed": {"en": "the rulebook changed: {n} parameter(s) listed in the exceptions report and "
-                                   "run.json", "zh": "规则已变更:{n} 项参数变更已列入例外事项报告和 run.json"},
+                                   "run.json", "zh": "规则已变更：{n} 项参数变更已列入例外事项报告和 run.json"},
     "out.output_changed": {"en": "warning: {month}/{file} was {change} after its run (listed as output_changed "
                                  "in the exceptions report)",
-                           "zh": "警告:{month}/{file} 在运行后{change}(已列入例外事项报告:输出文件被改动)"},
+                           "zh": "警告：{month}/{file} 在运行后{change}(已列入例外事项报告：输出文件被改动)"},
     "change.edited": {"en": "edited", "zh": "被修改"},
     "change.deleted": {"en": "deleted", "zh": "被删除"},
     "change.added": {"en": "added", "zh": "被加入"},
@@ -83,7 +83,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                   "zh": "输入文件有 {n} 处错误{where}，未写出任何文件。"},
     "err.input.sep": {"en": " ", "zh": ""},
     "err.input.where": {"en": " in {month}", "zh": "({month})"},
-    "err.input.fix": {"en": "Fix them and run again:", "zh": "请改正后重新运行:"},
+    "err.input.fix": {"en": "Fix them and run again:", "zh": "请改正后重新运行："},
     "err.more": {"en": "… and {n} more (use --json for all)", "zh": "…… 另有 {n} 处(用 --json 查看全部)"},
     "err.error": {"en": "error:", "zh": "错误："},
     "err.interrupted": {"en": "interrupted; nothing was changed", "zh": "已中断，未作任何更改"},
@@ -112,17 +112,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "stage.compute": {"en": "computing", "zh": "逐月计算"},
     # validate
     "validate.ok": {"en": "ok  {file}  ({rows} rows)", "zh": "通过  {file}({rows} 行)"},
-    "validate.warning": {"en": "warning: {message}", "zh": "警告:{message}"},
+    "validate.warning": {"en": "warning: {message}", "zh": "警告：{message}"},
     # init
     "init.done": {"en": "scaffolded a branch in {dir}: {months} month folders, {rules}, {readme}",
-                  "zh": "已在 {dir} 建立营业部目录:{months} 个月份文件夹、{rules}、{readme}"},
+                  "zh": "已在 {dir} 建立营业部目录：{months} 个月份文件夹、{rules}、{readme}"},
     "init.next": {"en": "next: put the month's exports into {first}/ and run\n  cm-payroll month {month} "
                         "--input {dir} --output {dir}/out --rules {rules}",
-                  "zh": "下一步:把当月导出的文件放入 {first}/,然后运行\n  cm-payroll month {month} "
+                  "zh": "下一步：把当月导出的文件放入 {first}/，然后运行\n  cm-payroll month {month} "
                         "--input {dir} --output {dir}/out --rules {rules}"},
     "init.exists": {"en": "{path} already exists; use --force to overwrite the scaffold's files "
                           "(month folders and their files are never touched)",
-                    "zh": "{path} 已存在;如需覆盖模板文件请加 --force(月份文件夹及其中文件不会被改动)"},
+                    "zh": "{path} 已存在；如需覆盖模板文件请加 --force(月份文件夹及其中文件不会被改动)"},
     # help rules
     "rules.title": {"en": "{title} — parameters in force in {month} ({source})",
                     "zh": "{title} — {month} 适用的参数({source})"},
@@ -136,12 +136,29 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rules.origin.D": {"en": "D default", "zh": "D 默认"},
     "rules.footer": {"en": "S = the number is in the regulation; D = our default where the regulation is "
                            "silent. Edit a copy of {path} and pass --rules FILE.",
-                     "zh": "S = 细则原文中的数值;D = 细则未规定时的默认值。复制并修改 {path},运行时加 "
+                     "zh": "S = 细则原文中的数值；D = 细则未规定时的默认值。复制并修改 {path}，运行时加 "
                            "--rules 文件路径。"},
     "rules.exceptions": {"en": "exception types", "zh": "例外事项类型"},
     "rules.col.code": {"en": "code", "zh": "代码"},
     "rules.col.label": {"en": "label", "zh": "名称"},
     "rules.col.approval": {"en": "approval", "zh": "需审批"},
+    # diff
+    "diff.identical": {"en": "identical: {a} = {b}", "zh": "完全相同：{a} = {b}"},
+    "diff.changed": {"en": "changed cells (old → new)", "zh": "变化的单元格(旧值 → 新值)"},
+    "diff.rows": {"en": "rows added / removed", "zh": "新增 / 减少的行"},
+    "diff.totals": {"en": "totals of the differences (B − A)", "zh": "差额合计(B − A)"},
+    "diff.col.sheet": {"en": "sheet", "zh": "工作表"},
+    "diff.col.key": {"en": "工号/key", "zh": "工号/键"},
+    "diff.col.column": {"en": "column", "zh": "列"},
+    "diff.col.old": {"en": "old", "zh": "旧值"},
+    "diff.col.new": {"en": "new", "zh": "新值"},
+    "diff.col.difference": {"en": "difference", "zh": "差额"},
+    "diff.col.sheet_column": {"en": "sheet/column", "zh": "工作表/列"},
+    "diff.col.sum": {"en": "Σ difference", "zh": "差额合计"},
+    "diff.added": {"en": "+ added", "zh": "+ 新增"},
+    "diff.removed": {"en": "- removed", "zh": "- 减少"},
+    "diff.sheet_added": {"en": "sheet added: {sheet}", "zh": "新增工作表：{sheet}"},
+    "diff.sheet_removed": {"en": "sheet removed: {sheet}", "zh": "减少工作表：{sheet}"},
     "yes": {"en": "yes", "zh": "是"},
     "no": {"en": "no", "zh": "否"},
 }
@@ -178,7 +195,7 @@ def lang() -> str:
 
 def t(key: str, **kw) -> str:
     entry = MESSAGES[key]
-    text = entry.get(lang()) or entry["en"]
+    text = entry[lang()] if lang() in entry else entry["en"]
     return text.format(**kw) if kw else text
 
 
@@ -220,6 +237,18 @@ def localize_typer() -> None:
     for name, zh in _TYPER_ZH.items():
         _TYPER_EN.setdefault(name, getattr(rich_utils, name))
         setattr(rich_utils, name, zh if lang() == "zh" else _TYPER_EN[name])
+    if not getattr(rich_utils._make_rich_text, "_folds", False):
+        make = rich_utils._make_rich_text
+
+        def make_rich_text(**kw):
+            # Chinese has no spaces between words: a help text is one long "word" that Rich would cut
+            # with "…" at the column's edge; folded, it continues on the next line
+            text = make(**kw)
+            if hasattr(text, "overflow"):
+                text.overflow = "fold"
+            return text
+        make_rich_text._folds = True
+        rich_utils._make_rich_text = make_rich_text
 
 
 __all__ = ["LANGS", "MESSAGES", "default_lang", "help_text", "lang", "localize_typer", "set_lang", "t",

@@ -10,6 +10,9 @@ HELP_ZH: dict[str, str] = {
     "Language of the messages: zh or en (default from $CM_PAYROLL_LANG or the locale).":
         "提示信息的语言：zh(中文)或 en(英文)；默认取环境变量 $CM_PAYROLL_LANG，否则按系统语言。",
     "Install completion for the current shell.": "为当前 shell 安装命令补全。",
+    "Install completion for the specified shell.": "为指定的 shell 安装命令补全。",
+    "Show completion for the specified shell, to copy it or customize the installation.":
+        "显示指定 shell 的命令补全脚本，可复制或自行安装。",
     "Show completion for the current shell, to copy it or customize the installation.":
         "显示当前 shell 的命令补全脚本，可复制或自行安装。",
     "Compute one month's payroll. On a new output folder every earlier month that has an input folder is "
