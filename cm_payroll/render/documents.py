@@ -313,34 +313,99 @@ def _pdf_job(job: tuple[list[str], str]) -> list[bytes]:
 
 
 _FONT_CONFIG = None
+# a slip's page: everything between <head> and </head> that is the slip's own metadata, not style
+_DOCUMENT = re.compile(r"^(?P<open>.*?<head[^>]*>)(?P<head>.*?)(?P<mid></head>\s*<body[^>]*>)(?P<body>.*)"
+                       r"(?P<close></body>\s*</html>\s*)$", re.S | re.I)
+_OWN_HEAD = re.compile(r"<title>.*?</title>|<meta\s+name=\"(?:author|description|keywords|generator|"
+                       r"dcterms\.created|dcterms\.modified)\"[^>]*>", re.S | re.I)
+SLIP_MARK = "cm-slip-"
+# the empty block that starts each slip of a batch document on a new page
+_MARK_STYLE = (f"<style>.{SLIP_MARK}start {{ break-before: page; display: block; height: 0; margin: 0; "
+               f"padding: 0; border: 0; }}</style>")
 
 
-def _render_pdfs(htmls: list[str], base_url: str) -> list[bytes]:
-    """Every slip laid out as its own document; their pages written as one PDF; that PDF split into
-    one file per slip (its pages, its own metadata). See the module note."""
+def _font_config():
     global _FONT_CONFIG
-    weasyprint = _weasyprint()
     if _FONT_CONFIG is None:
         from weasyprint.text.fonts import FontConfiguration
         _FONT_CONFIG = FontConfiguration()
-    docs = [weasyprint.HTML(string=h, base_url=base_url).render(font_config=_FONT_CONFIG) for h in htmls]
-    pages = [p for d in docs for p in d.pages]
-    combined = docs[0].copy(pages).write_pdf()
-    return _split(combined, docs, htmls, weasyprint.__version__)
+    return _FONT_CONFIG
 
 
-def _split(combined: bytes, docs, htmls: list[str], version: str) -> list[bytes]:
+def batch_document(htmls: list[str]) -> str | None:
+    """The slips of a batch as one HTML document, each starting on a new page after an empty block
+    with id cm-slip-<i>; None when their pages do not share one <head> (title and metadata aside),
+    e.g. a branch's template that puts slip data into its stylesheet: those are laid out one by one."""
+    parts = [_DOCUMENT.match(h) for h in htmls]
+    if len(htmls) < 2 or any(m is None for m in parts):
+        return None
+    first = parts[0]
+    shared = _OWN_HEAD.sub("", first["head"])
+    for m in parts[1:]:
+        if (m["open"], m["mid"], m["close"]) != (first["open"], first["mid"], first["close"]) \
+                or _OWN_HEAD.sub("", m["head"]) != shared:
+            return None
+    body = "".join(f'<div class="{SLIP_MARK}start" id="{SLIP_MARK}{i}"></div>{m["body"]}'
+                   for i, m in enumerate(parts))
+    return f'{first["open"]}{first["head"]}{_MARK_STYLE}{first["mid"]}{body}{first["close"]}'
+
+
+def _slip_pages(doc, n: int) -> list[range] | None:
+    """The pages of each of the n slips of a batch document (by the page each cm-slip-<i> block is
+    on); None when they cannot be told apart."""
+    starts: dict[int, int] = {}
+    for k, page in enumerate(doc.pages):
+        for name in page.anchors:
+            if name.startswith(SLIP_MARK) and name[len(SLIP_MARK):].isdigit():
+                starts.setdefault(int(name[len(SLIP_MARK):]), k)
+    order = [starts.get(i) for i in range(n)]
+    if None in order or order[0] != 0 or any(b <= a for a, b in zip(order, order[1:])):
+        return None
+    ends = order[1:] + [len(doc.pages)]
+    return [range(a, b) for a, b in zip(order, ends)]
+
+
+def _metadata(html: str):
+    """A slip's own PDF metadata (title, author, dates) from its page's <head>."""
+    from weasyprint.html import get_html_metadata
+    from weasyprint.pdf.metadata import DocumentMetadata
+    m = _DOCUMENT.match(html)
+    head = f'{m["open"]}{"".join(_OWN_HEAD.findall(m["head"]))}</head><body></body></html>' if m else html
+    return DocumentMetadata(**get_html_metadata(_weasyprint().HTML(string=head)))
+
+
+def _render_pdfs(htmls: list[str], base_url: str) -> list[bytes]:
+    """The slips of a batch laid out as one document (batch_document: each slip from a new page) and
+    written as one PDF, split into one file per slip (its pages, its own metadata); slips whose pages
+    do not share a <head> are laid out one by one and their pages written together. See the module
+    note."""
+    weasyprint = _weasyprint()
+    combined = batch_document(htmls)
+    if combined is not None:
+        doc = weasyprint.HTML(string=combined, base_url=base_url).render(font_config=_font_config())
+        ranges = _slip_pages(doc, len(htmls))
+        if ranges is not None:
+            metas = [_metadata(h) for h in htmls]
+            return _split(doc.write_pdf(), ranges, metas, htmls, weasyprint.__version__)
+    docs = [weasyprint.HTML(string=h, base_url=base_url).render(font_config=_font_config()) for h in htmls]
+    ranges, first = [], 0
+    for d in docs:
+        ranges.append(range(first, first + len(d.pages)))
+        first += len(d.pages)
+    pdf = docs[0].copy([p for d in docs for p in d.pages]).write_pdf()
+    return _split(pdf, ranges, [d.metadata for d in docs], htmls, weasyprint.__version__)
+
+
+def _split(combined: bytes, ranges: list[range], metas: list, htmls: list[str], version: str) -> list[bytes]:
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject
 
     reader = PdfReader(io.BytesIO(combined))
-    out, first = [], 0
-    for d, html in zip(docs, htmls):
+    out = []
+    for pages, meta, html in zip(ranges, metas, htmls):
         writer = PdfWriter()
-        for k in range(first, first + len(d.pages)):
+        for k in pages:
             writer.add_page(reader.pages[k])
-        first += len(d.pages)
-        meta = d.metadata
         date = _pdf_date(meta.created or FIXED_DATE)
         info = {"/Producer": f"WeasyPrint {version}", "/CreationDate": date,
                 "/ModDate": _pdf_date(meta.modified or FIXED_DATE)}
