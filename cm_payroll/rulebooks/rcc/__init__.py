@@ -13,12 +13,12 @@ Where things are:
 
 from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
-from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
+from cm_payroll.rulebooks.rcc.month import COMPONENTS, check_month, compute_month
 from cm_payroll.rulebooks.rcc.opening import seed_state
 from cm_payroll.rulebooks.rcc.params import check as check_params
 from cm_payroll.rulebooks.rcc.present import slips, summary
 
 ID = "rcc"
 
-__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params",
+__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "TRACKS", "check_params",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]
