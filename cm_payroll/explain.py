@@ -18,7 +18,7 @@ from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.months import parse_month
 from cm_payroll.rulebook import load_rulebook, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
-from cm_payroll.validate import load_month
+from cm_payroll.load import load_month
 
 STATUS = {"trainee": "见习", "active": "在岗", "standby": "待岗培训", "pending_termination": "待解除劳动合同",
           "base_only": "仅发基础工资"}

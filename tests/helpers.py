@@ -130,3 +130,31 @@ def make_inputs(tmp: Path, spec: dict | None = None) -> Path:
     inp = tmp / "input"
     write_inputs(spec, inp)
     return inp
+
+
+# ------------------------------------------------------------------------------------------- hand-worked
+
+# Figures of the securities sample worked by hand in sample_data/securities/README.md (the cast table,
+# in yuan): (month, manager) → {slip / summary label: amount}. A label not listed is not asserted.
+SAMPLE_HAND_WORKED: dict[tuple[str, str], dict[str, int]] = {
+    # ZS002, veteran below 200,000 at 15% (EXAMPLES E1): year-end 240,000 × (15% + 5%) − 36,000.
+    ("2013-12", "ZS002"): {"基础工资": 3500, "展业补贴": 600, "营销绩效奖": 3000, "绩效督导奖励": 0, "合规奖励金": 4800,
+                           "年终奖": 12000, "其他奖励": 0, "年终奖亏空扣回": 0, "补发/追回": 0, "应发合计": 23900},
+    # ZS003, top level: base 5,500, allowance 1,000, rate 45%, other reward HZ2013-061.
+    ("2013-06", "ZS003"): {"基础工资": 5500, "展业补贴": 1000, "营销绩效奖": 24750, "其他奖励": 5000,
+                           "应发合计": 36250},
+    # ZS007 in standby: no allowance, rate 15%, its other reward (HZ2013-053) not paid.
+    ("2013-05", "ZS007"): {"展业补贴": 0, "营销绩效奖": 1800, "其他奖励": 0, "应发合计": 4300},
+    # ZS017, fraud month: no performance bonus (4,500) nor supervision reward (400).
+    ("2013-05", "ZS017"): {"营销绩效奖": 0, "绩效督导奖励": 0, "应发合计": 3500},
+    # ZS009, base only; its positive year-end (1,780) not paid, reserve 1,600 forfeited.
+    ("2013-12", "ZS009"): {"营销绩效奖": 0, "年终奖": 0, "合规奖励金": 0, "应发合计": 2500},
+    # ZS021, year-end deficit −59,600 (EXAMPLES E3): bonus 0, year-end 0, the reserve still paid.
+    ("2013-12", "ZS021"): {"营销绩效奖": 0, "年终奖": 0, "合规奖励金": 4400},
+    # ZS022: the year-end sees the overridden bonus, 180,000 × 32% − 51,500.
+    ("2013-12", "ZS022"): {"年终奖": 6100},
+    # ZS011 converted to advisor: 360,000 × (40% + 4%) − 135,000.
+    ("2013-12", "ZS011"): {"年终奖": 23400},
+    # ZS019: October computed as usual (withheld, not reduced).
+    ("2013-10", "ZS019"): {"应发合计": 7100},
+}

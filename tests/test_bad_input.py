@@ -530,10 +530,6 @@ def test_month_cli(case: Case, tmp_path: Path, prefetched: dict[str, Future]) ->
         assert len(proc.stderr) < case.max_stderr, f"stderr is {len(proc.stderr)} characters long"
 
 
-def test_cases_cover_the_brief() -> None:
-    assert len(CASES) >= 30
-
-
 # --- several errors at once ---------------------------------------------------------------------------
 
 def _four_bad_clients(m: Month) -> None:

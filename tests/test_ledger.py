@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from cm_payroll import ledger as ledger_mod
 from cm_payroll.errors import RefusedError
 from cm_payroll.ledger import Ledger, Lock
-from cm_payroll.pipeline import run_month
+from cm_payroll.pipeline import load_result, run_month
 from tests.helpers import make_inputs, run_cli, tree
 
 
@@ -126,4 +127,5 @@ def test_run_json_records_inputs_params_outputs(tmp_path: Path) -> None:
     assert "payroll_2013-01.xlsx" in names and "slips/A1.xlsx" in names
     params = {p["name"]: p for p in doc["parameters"]}
     assert params["standby_rate"]["value"] == "0.15" and params["standby_rate"]["article"] == "S-Art.20"
-    assert doc["totals"]["gross_pay"] == doc["totals"]["gross_pay"].strip()
+    gross = sum(load_result(tmp_path / "out", "2013-01").get_column("gross_pay").to_list())    # fen
+    assert doc["totals"]["gross_pay"] == f"{Decimal(gross) / 100:.2f}"                       # yuan, plain

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 from cm_payroll import ledger as ledger_mod
-from cm_payroll.errors import RefusedError
 from cm_payroll.ledger import OutputError
 from cm_payroll.pipeline import run_month
 from tests.helpers import basic_spec, make_inputs
@@ -452,10 +451,6 @@ def test_file_size_limit_is_a_clear_error(year, tmp_path: Path) -> None:
     assert_clean_failure(proc, 3, "too large", "nothing was changed")
     assert tree(root) == before
     assert not (root / ".staging").exists() or not any((root / ".staging").iterdir())
-
-
-def test_refusals_are_refused_errors() -> None:
-    assert issubclass(OutputError, RefusedError)
 
 
 def test_parquet_write_error_is_a_clear_error(year, tmp_path: Path, monkeypatch) -> None:

@@ -664,14 +664,14 @@ def test_totals_search_of_a_wide_frame_is_the_search_of_a_narrow_one() -> None:
     # the wide path (each row joined into one text) finds the same rows as the per-column path
     import random
 
-    from cm_payroll import load
+    from cm_payroll.load import grid
     rnd = random.Random(12)
     values = ["合计", " total ", "TOTAL", "x", None, "ＴＯＴＡＬ", "小 计", "abc", "1", "sum", "总计x", "Total\u3000", "s u m"]
     for _ in range(80):
         w, h = rnd.randint(1, 6), rnd.randint(1, 8)
         df = pl.DataFrame({f"c{j}": [rnd.choice(values) for _ in range(h)] for j in range(w)},
                           schema={f"c{j}": pl.String for j in range(w)})
-        assert load._total_rows(df).to_list() == load._total_rows_wide(df, df.columns).to_list(), df
+        assert grid._total_rows(df).to_list() == grid._total_rows_wide(df, df.columns).to_list(), df
 
 
 def test_used_range_of_a_wide_sheet_with_rows_out_of_order(tmp_path: Path) -> None:
@@ -708,15 +708,16 @@ def test_flags_and_hidden_rows_are_read_even_when_calamine_finishes_first(tmp_pa
     import time
 
     from cm_payroll import load
+    from cm_payroll.load.sheetscan import XlsxCells
     from cm_payroll.rulebooks import module_for
     spec = next(f for f in module_for("securities").FILES if f.name == "clients")
-    orig = load.XlsxCells._scan_part
+    orig = XlsxCells._scan_part
 
     def slow(self, *a, mode="flags", **kw):
         if mode == "flags":
             time.sleep(1.0)
         return orig(self, *a, mode=mode, **kw)
-    monkeypatch.setattr(load.XlsxCells, "_scan_part", slow)
+    monkeypatch.setattr(XlsxCells, "_scan_part", slow)
     (tmp_path / "clients.xlsx").write_bytes(book(CLIENTS_GRID, "客户资产", hidden_rows=[2]))
     raw, issues = load.read_table(tmp_path / "clients.xlsx", spec)
     assert not issues and raw.warnings == [f"clients.xlsx(工作表 客户资产)第 3 {HIDDEN}"], raw.warnings

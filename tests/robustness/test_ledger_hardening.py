@@ -711,7 +711,3 @@ def test_password_list_cells_starting_with_tab_or_cr_are_text() -> None:
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[1:] == [["A1", "'\t=1+1", "'\r=2", "abcdefghij"], ["A2", "张三", "'-", "0"]]
     assert raw.decode("utf-8-sig").split("\r\n")[0] == '"工号","姓名","营业部","密码"'
-
-
-def test_counts() -> None:
-    assert len(HEAD_CASES) + len(MANIFEST_CASES) + len(JOURNAL_CASES) >= 30
