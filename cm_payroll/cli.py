@@ -132,8 +132,14 @@ def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=
 REASONS = ("input_errors", "usage", "closed", "locked", "ledger_damaged", "missing_system_package",
            "output_unwritable", "refused", "interrupted", "different")
 _RUN_KEYS = {"rulebook": None, "output_root": None, "months": [], "pending_months": [], "nothing_to_do": False,
-             "rulebook_change": [], "output_changes": []}
+             "rulebook_change": [], "output_changes": [], "corrections": [], "signoff_discarded": [],
+             "unchanged_months": []}
 JSON_KEYS: dict[str, dict] = {
+    "sign": {"month": None, "state": None, "signature": None},
+    "approve": {"month": None, "recorded": [], "file": None},
+    "release": {"month": None, "files": [], "paid": 0, "withheld": 0, "total": None},
+    "status": {"output_root": None, "months": [], "pending_corrections": []},
+    "audit": {"findings": [], "notes": []},
     "month": _RUN_KEYS, "year": _RUN_KEYS,
     "validate": {"month": None, "files": [], "warnings": []},
     "diff": {"a": None, "b": None, "equal": None, "changes": [], "added": [], "removed": [], "sheets_added": [],
@@ -789,7 +795,7 @@ def _state(state: str) -> str:
 
 
 def _json_ok(obj: dict) -> None:
-    out.print_json(json.dumps({"ok": True, "exit_code": 0, **obj}, ensure_ascii=False))
+    out.print_json(_envelope(_command_name(), obj))
 
 
 def _life(fn, as_json: bool):
@@ -942,9 +948,9 @@ def audit(
             _fail(UsageError(f"--report {report}: {exc.strerror or exc}"), as_json)
     n = sum(1 for f in findings if f.kind == "finding")
     if as_json:
-        out.print_json(json.dumps({"ok": n == 0, "exit_code": 1 if n else 0, "findings": [vars(f) for f in findings
-                                   if f.kind == "finding"], "notes": [vars(f) for f in findings if f.kind == "note"]},
-                                  ensure_ascii=False))
+        out.print_json(_envelope("audit", {"findings": [vars(f) for f in findings if f.kind == "finding"],
+                                           "notes": [vars(f) for f in findings if f.kind == "note"]},
+                                 exit_code=1 if n else 0, reason="findings" if n else None))
     else:
         if not quiet or n:
             for f in findings:

@@ -66,7 +66,7 @@ def test_readme_examples_run_as_written(tmp_path: Path) -> None:
     venv_bin = Path(sys.executable).parent
     (tmp_path / ".venv").mkdir()
     (tmp_path / ".venv" / "bin").symlink_to(venv_bin)
-    for name in ("sample_data", "cm_payroll", "templates", "bench"):
+    for name in ("sample_data", "cm_payroll", "templates", "bench", "docs"):
         (tmp_path / name).symlink_to(ROOT / name)
     make_run = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nrun: ", 1)[1].split("\n")[1].strip()
     make_run = make_run.replace("$(BIN)", ".venv/bin").replace("$(MONTH)", "2013-12").replace("$(OUT)", "out")
@@ -179,10 +179,11 @@ def test_error_messages_in_chinese(tmp_path: Path, name: str) -> None:
 def test_refusals_in_chinese(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
-    assert _invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "zh").exit_code == 0
+    assert _invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "zh",
+                   "--paid-through", "2013-01").exit_code == 0
     r = _invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "zh")
     assert r.exit_code == 3
-    assert "2013-01 已结账(第 1 版)。如需按改正后的输入重新计算，请运行 `cm-payroll month 2013-01 --force`" in r.output
+    assert "2013-01 已发放(第 1 版)。如需按改正后的输入重新计算，请运行 `cm-payroll month 2013-01 --force`" in r.output
     assert english_sentences(r.output) == [], r.output
     r = _invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--force", "--lang", "zh")
     assert r.exit_code == 0 and "没有差异" in r.output, r.output
@@ -246,7 +247,7 @@ def test_every_help_text_has_chinese_and_no_markup_garbles_it() -> None:
 def test_no_wrapping_without_a_terminal(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / ("a-rather-long-folder-name-for-the-output-root-" * 3) / "branch-hangzhou"
-    r = _run("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "en")
+    r = _run("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "en", "--paid-through", "2013-01")
     assert r.returncode == 0, r.stderr
     assert len(str(out)) > 120
     assert f"payroll summary: {out}/2013-01/payroll_2013-01.xlsx" in r.stdout.splitlines()
@@ -258,7 +259,7 @@ def test_no_wrapping_without_a_terminal(tmp_path: Path) -> None:
     assert suggested in r.stdout.splitlines(), r.stdout
     r = _run("month", "2013-01", "-i", str(inp), "-o", str(out), "--lang", "en")      # a refusal, whole
     assert r.returncode == 3 and f"`cm-payroll month 2013-01 --force`" in r.stderr.replace("\n", "\n")
-    assert any("is already closed" in line and "--force`" in line for line in r.stderr.splitlines())
+    assert any("is released" in line and "--force`" in line for line in r.stderr.splitlines())
 
 
 # ------------------------------------------------------------------ --json for every outcome
@@ -266,7 +267,8 @@ def test_no_wrapping_without_a_terminal(tmp_path: Path) -> None:
 def test_json_answers_carry_reason_and_the_success_keys(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
-    ok = json.loads(_invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--json").stdout)
+    ok = json.loads(_invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--json",
+                            "--paid-through", "2013-01").stdout)
     assert ok["ok"] is True and ok["reason"] is None and ok["errors"] == []
     closed = json.loads(_invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--json").stdout)
     assert closed["ok"] is False and closed["exit_code"] == 3 and closed["reason"] == "closed"
