@@ -263,7 +263,9 @@ def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, s
     # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
     _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2)
     _print_setup(ws, title)
-    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns])
+    keys = [k for k, _, _ in columns]
+    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
+                    prefer=[keys.index(gross_key) + 1] if gross_key in keys else [])
     keys = [k for k, _, _ in columns]
     heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
     if BRANCH_HEADER in heads and frame.height:
@@ -282,7 +284,11 @@ def _pixels(width: float) -> float:
     return width * 9 + 5
 
 
-def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None) -> None:
+MIN_PRINT_SCALE = 0.6             # a wide summary prints at 60 % or more (≈ 6.5 pt of an 11 pt font)
+
+
+def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
+                    prefer: Sequence[int] = ()) -> None:
     """A wide table on A4 landscape, two pages wide: the columns cut once — before the block of pay
     components (the last run of three or more money columns) when there is one, else where the two
     pages come out most even — the first `repeat` columns (工号, 姓名) and the header row printed on
@@ -306,10 +312,27 @@ def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | Non
             cut = runs[-1][0]
     if cut is None:
         cut = min(range(repeat + 1, len(pts)), key=lambda c: (max(sum(pts[:c]), rep + sum(pts[c:])), c))
-    wider = max(sum(pts[:cut]), rep + sum(pts[cut:]))
+    # the columns after the cut on as many further pages as they need at a legible scale (the pay
+    # components and, with net pay, the deductions: a page each when they do not fit on one)
+    # (a page that must end ends at the last `prefer`red column boundary on it, e.g. after 应发合计)
+    limit = max(sum(pts[:cut]), A4_LANDSCAPE_WIDTH_PT / MIN_PRINT_SCALE)
+    cuts = [cut]
+    j = cut
+    while j < len(pts):
+        width, k = rep, j
+        while k < len(pts) and (width + pts[k] <= limit or k == j):
+            width += pts[k]
+            k += 1
+        if k < len(pts):
+            better = [p for p in prefer if j < p <= k]
+            k = max(better) if better else k
+            cuts.append(k)
+        j = k
+    bounds = [0] + cuts + [len(pts)]
+    wider = max(sum(pts[lo:hi]) + (rep if lo else 0) for lo, hi in zip(bounds, bounds[1:]))
     # a print scale (which turns fit-to-page off: fit-to-page would override the manual break)
     ws.set_print_scale(max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / wider * 92))))   # 8 % to spare
-    ws.set_v_pagebreaks([cut])
+    ws.set_v_pagebreaks(cuts)
     ws.print_across()                     # page 2 is the right half of page 1's rows
     if repeat:
         ws.repeat_columns(0, repeat - 1)
