@@ -256,6 +256,12 @@ CATALOG: list[tuple[str, object]] = [
      r"\(the limit is (?P<l>[\d,]+): a zip bomb or a corrupted file\); save it again from Excel/WPS, or split it",
      "已拒绝：工作簿解压后为 {n} 字节(压缩时 {m} 字节，上限 {l})：可能是 zip 炸弹或已损坏的文件；请在 Excel/WPS "
      "中重新保存，或拆分文件"),
+    (r"credit manager (?P<m>\S+) \(roster row (?P<r>\d+)\) has no targets row; every credit manager needs one with "
+     r"an interest target \(decision 28\)",
+     "信贷客户经理 {m}(花名册第 {r} 行)在 targets 文件中没有记录；每位信贷客户经理都必须有一行，含收息目标"
+     "(docs/使用说明.md §6.4)"),
+    (r"deposit_target_avg of (?P<m>\S+) is 0; it must be positive or blank for the default \(decision 19\)",
+     "{m} 的存款保底日均余额为 0；应为正数，或留空取默认值(docs/使用说明.md §6.4)"),
     # ---- what the reader libraries say (calamine/fastexcel, polars, openpyxl), inside the messages above
     (r"[Ii]nvalid [Zz]ip archive", "zip 包无效"),
     (r"[Ff]ile is not a zip file", "文件不是 zip 包"),
