@@ -60,6 +60,8 @@ class _Group(typer.core.TyperGroup):
             code = _interrupted(as_json, args)
         except KeyboardInterrupt:
             code = _interrupted(as_json, args)
+        except _Interrupted as exc:
+            code = _interrupted(as_json, args, exc.key)
         else:
             if code == 130:          # Typer turns KeyboardInterrupt into exit 130 silently
                 code = _interrupted(as_json, args)
@@ -283,13 +285,29 @@ def _usage_failed(exc, args: list[str], as_json: bool) -> int:
     return code
 
 
-def _interrupted(as_json: bool, args: list[str]) -> int:
+class _Interrupted(Exception):
+    """Ctrl-C during a run, with what became of the output folder (the key of its message)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _interrupted_run(output: Path) -> _Interrupted:
+    """Ctrl-C in month/year: nothing was changed, unless the commit was already journaled (the next run
+    completes it, as after a kill)."""
+    from cm_payroll.ledger import LEDGER
+    journaled = (Path(output) / LEDGER / "JOURNAL.json").exists()
+    return _Interrupted("err.interrupted.journaled" if journaled else "err.interrupted")
+
+
+def _interrupted(as_json: bool, args: list[str], key: str = "err.interrupted") -> int:
     _stop_progress()
     if as_json:
         command = next((a for a in args if a in JSON_KEYS), None)
-        out.print_json(_envelope(command, exit_code=130, reason="interrupted", error=t("err.interrupted")))
+        out.print_json(_envelope(command, exit_code=130, reason="interrupted", error=t(key)))
     else:
-        err.print(t("err.interrupted"), highlight=False, markup=False)
+        err.print(t(key), highlight=False, markup=False)
     return 130
 
 
@@ -442,6 +460,8 @@ def month(
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
+    except KeyboardInterrupt:
+        raise _interrupted_run(output) from None
     _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None,
                    forced=force and _same_as_before(summary))
 
@@ -474,6 +494,8 @@ def year(
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
+    except KeyboardInterrupt:
+        raise _interrupted_run(output) from None
     _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None)
 
 

@@ -326,9 +326,11 @@ def test_ctrl_c_says_nothing_was_changed(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
     hold = tmp_path / "never"
-    for lang, text in (("en", "interrupted; nothing was changed"), ("zh", "已中断，未作任何更改")):
+    for lang, point, text in (("en", "locked", "interrupted; nothing was changed"),
+                              ("zh", "locked", "已中断，未作任何更改"),
+                              ("en", "journal", "interrupted during the commit, which was journaled: the next run")):
         env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-        env.update(BASE_ENV, CM_PAYROLL_FAULT=f"locked:wait={hold}", CM_PAYROLL_LANG=lang)
+        env.update(BASE_ENV, CM_PAYROLL_FAULT=f"{point}:wait={hold}", CM_PAYROLL_LANG=lang)
         proc = subprocess.Popen(cli_path() + ["month", "2013-01", "-i", str(inp), "-o", str(out)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         deadline = time.monotonic() + 60
@@ -339,7 +341,12 @@ def test_ctrl_c_says_nothing_was_changed(tmp_path: Path) -> None:
         stdout, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
         assert text in stderr and "Traceback" not in stderr, stderr
-        assert not (out / "2013-01").exists()
+        if point == "locked":
+            assert not (out / "2013-01").exists()
+    # the journaled commit is completed by the next run: 2013-01 is there, and 2013-02 is computed after it
+    r = _run("month", "2013-02", "-i", str(inp), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "2013-01/payroll_2013-01.xlsx").is_file() and (out / "2013-02/payroll_2013-02.xlsx").is_file()
 
 
 # ------------------------------------------------------------------ shell completion, .notdef
