@@ -138,6 +138,12 @@ JSON_KEYS: dict[str, dict] = {
     "validate": {"month": None, "files": [], "warnings": []},
     "diff": {"a": None, "b": None, "equal": None, "changes": [], "added": [], "removed": [], "sheets_added": [],
              "sheets_removed": [], "totals": {}},
+    "explain": {"month": None, "manager_id": None, "name": None, "branch": None, "version": None, "rulebook": None,
+                "status": None, "track": None, "payment_status": None, "components": [], "gross_pay": None,
+                "warnings": []},
+    "what-if": {"month": None, "rulebook": None, "official_version": None, "months_recomputed": [], "workbook": None,
+                "managers": 0, "changed_parameters": [], "total_differences_fen": {}, "per_month": [],
+                "months_total_differences_fen": {}},
 }
 
 
@@ -155,12 +161,13 @@ def _command_name() -> str | None:
     return ctx.info_name if ctx is not None else None
 
 
-def _fail(exc: PayrollError, as_json: bool) -> None:
+def _fail(exc: PayrollError, as_json: bool, command: str | None = None) -> None:
     _stop_progress()
+    command = command or _command_name()
     zh = i18n.lang() == "zh"
     if isinstance(exc, InputErrors):
         if as_json:
-            out.print_json(_envelope(_command_name(), {"month": exc.month}, exit_code=exc.exit_code,
+            out.print_json(_envelope(command, {"month": exc.month}, exit_code=exc.exit_code,
                                      reason=exc.reason, error=i18n.translate(str(exc).split(":\n")[0]),
                                      errors=[i.as_dict() for i in exc.issues]))
         else:
@@ -175,7 +182,7 @@ def _fail(exc: PayrollError, as_json: bool) -> None:
     else:
         message = i18n.translate(str(exc))
         if as_json:
-            out.print_json(_envelope(_command_name(), exit_code=exc.exit_code, reason=exc.reason, error=message))
+            out.print_json(_envelope(command, exit_code=exc.exit_code, reason=exc.reason, error=message))
         else:
             # the message holds paths: "[...]" in a folder name is text, not console markup
             err.print(f"[bold red]{t('err.error')}[/]{'' if zh else ' '}{escape(message)}", highlight=False)
@@ -610,12 +617,12 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
             raise UsageError("--what-if and --force cannot be combined")
         summary = what_if(month, input, output, rules, dest)
     except PayrollError as exc:
-        _fail(exc, as_json)
+        _fail(exc, as_json, "what-if")
     except ValueError as exc:
-        _fail(_usage(exc), as_json)
+        _fail(_usage(exc), as_json, "what-if")
     except OSError as exc:          # the what-if folder cannot be written: exit 3, no traceback
         from cm_payroll.ledger import output_error
-        _fail(output_error(exc, dest), as_json)
+        _fail(output_error(exc, dest), as_json, "what-if")
     if as_json:
         out.print_json(_envelope("what-if", summary))
     elif not quiet:

@@ -276,10 +276,19 @@ def test_json_answers_carry_reason_and_the_success_keys(tmp_path: Path) -> None:
     assert r.exit_code == 2 and usage["reason"] == "usage" and "--formt" in usage["error"] and set(ok) <= set(usage)
     r = _invoke("month", "--json", "-i", str(inp))            # a missing argument under --json
     assert r.exit_code == 2 and json.loads(r.stdout)["reason"] == "usage"
+    w_ok = json.loads(_invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--what-if", str(tmp_path / "wi"),
+                              "--json").stdout)
+    w_bad = json.loads(_invoke("month", "2013-01", "-i", str(inp), "-o", str(out), "--what-if", str(tmp_path / "wi"),
+                               "--force", "--json").stdout)
+    assert w_ok["ok"] is True and w_bad["reason"] == "usage" and set(w_ok) <= set(w_bad), set(w_ok) - set(w_bad)
     v_ok = json.loads(_invoke("validate", "2013-01", "-i", str(inp), "--json").stdout)
     _write(inp / "2013-01/scores.csv", "manager_id,score\nA1,abc\nA2,1\nB1,1\n")
     v_bad = json.loads(_invoke("validate", "2013-01", "-i", str(inp), "--json").stdout)
     assert v_bad["reason"] == "input_errors" and v_bad["errors"][0]["row"] == 2 and set(v_ok) <= set(v_bad)
+    e_ok = json.loads(_invoke("explain", "2013-01", "A1", "-o", str(out), "--json").stdout)
+    e_bad = json.loads(_invoke("explain", "2013-01", "NOBODY", "-o", str(out), "--json").stdout)
+    assert e_ok["ok"] is True and e_bad["ok"] is False and e_bad["reason"] == "usage"
+    assert set(e_ok) <= set(e_bad), set(e_ok) - set(e_bad)
     d = json.loads(_invoke("diff", str(out / "x.xlsx"), str(out / "y.xlsx"), "--json").stdout)
     assert d["ok"] is False and d["exit_code"] in (1, 2) and d["reason"] in ("input_errors", "usage")
     assert {"changes", "added", "removed", "totals"} <= set(d)
