@@ -190,17 +190,14 @@ def _fail(exc: PayrollError, as_json: bool, command: str | None = None) -> None:
 
 
 def _wait_args(args: list[str]) -> list[str]:
-    """`--wait` may stand alone (wait as long as it takes) or carry seconds (`--wait=60`, `--wait 60`);
-    Click options take a value or none, so a bare `--wait` becomes `--wait=inf` here."""
+    """`--wait` stands alone (wait as long as it takes) or carries seconds as `--wait=60`; Click options
+    take a value or none, so a bare `--wait` becomes `--wait=inf` here (`--wait 60` would make 60 an
+    argument: `year --wait 2013` stays the year 2013)."""
     res = []
     for k, a in enumerate(args):
         if a == "--":
             return res + args[k:]
-        if a == "--wait":
-            nxt = args[k + 1] if k + 1 < len(args) else ""
-            if not nxt.replace(".", "", 1).isdigit():
-                a = "--wait=inf"
-        res.append(a)
+        res.append("--wait=inf" if a == "--wait" else a)
     return res
 
 
