@@ -14,16 +14,14 @@ from typing import Annotated, Optional
 import typer
 import typer.core
 from rich.console import Console, ConsoleDimensions
+from typer import _click                      # the Click that Typer vendors
+from typer._click.globals import get_current_context
 from rich.markup import escape
 from rich.table import Table
 
 from cm_payroll import __version__, i18n, units
 from cm_payroll.errors import EXIT_INPUT, EXIT_USAGE, InputErrors, Locked, PayrollError
 from cm_payroll.i18n import set_lang, t
-
-_click = typer.core._click          # the Click that Typer vendors
-from typer._click.globals import get_current_context  # noqa: E402
-
 
 class _Console(Console):
     """On a terminal, lines wrap at its width; elsewhere (a pipe, a file, cron mail) they never wrap, so

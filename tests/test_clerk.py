@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cm_payroll import i18n
-from cm_payroll.cli import app
+from cm_payroll.cli import REASONS, app
 from cm_payroll.i18n_help import HELP_ZH
 from tests.helpers import ROOT, cli_path, make_inputs
 
@@ -292,6 +292,7 @@ def test_json_answers_carry_reason_and_the_success_keys(tmp_path: Path) -> None:
     d = json.loads(_invoke("diff", str(out / "x.xlsx"), str(out / "y.xlsx"), "--json").stdout)
     assert d["ok"] is False and d["exit_code"] in (1, 2) and d["reason"] in ("input_errors", "usage")
     assert {"changes", "added", "removed", "totals"} <= set(d)
+    assert {closed["reason"], usage["reason"], v_bad["reason"], d["reason"]} <= set(REASONS)
 
 
 def test_wait_for_the_lock(tmp_path: Path) -> None:
