@@ -75,7 +75,7 @@ CATALOG: list[tuple[str, object]] = [
     (r"pending corrections that no re-run booked \(forged or damaged\):", "有不是重新计算产生的待处理差错更正(伪造或已损坏)："),
     (r"the chain to the previous month is broken", "与上一个月的链接已断开"),
     (r"unknown ledger format (?P<f>\S+)", "未知的台账格式 {f}"),
-    (r"(?<!ledger head) is damaged \((?P<d>.*?)\)(?= Restore| restore|;|\n|$)", " 已损坏(技术信息：{d})"),
+    (r"(?<=manifest\.json) is damaged \((?P<d>.*?)\)(?= Restore| restore|;|\n|$)", " 已损坏(技术信息：{d})"),
     (r" is not a readable Parquet file \((?P<d>[^)]*)\)", " 不是可读取的 Parquet 文件(技术信息：{d})"),
     (r": column (?P<c>\w+) is missing", "：缺少列 {c}"),
     (r": column (?P<c>\w+) is (?P<a>\w+), expected (?P<b>\w+)", "：列 {c} 的类型是 {a}，应为 {b}"),
@@ -248,7 +248,7 @@ CATALOG: list[tuple[str, object]] = [
      r"range ends at column (?P<col>\w+), row (?P<r>[\d,]+)\), then save the file again",
      "已用区域 A1:{c} 共 {n} 个单元格，超过上限 {l}(input_limits.max_cells)：请删除表格右侧或下方远处多余的单元格"
      "(已用区域止于第 {col} 列、第 {r} 行)，然后重新保存"),
-    (r"the sheet holds content up to (?P<f>\w+) \(repeated rows or columns\), beyond the (?P<r>[\d,]+) rows × "
+    (r"the sheet holds content up to (?P<f>\S+) \(repeated rows or columns\), beyond the (?P<r>[\d,]+) rows × "
      r"(?P<c>[\d,]+) columns of a sheet: the reader would drop it; delete the repeated rows or columns, or save the "
      r"file again", "工作表的内容延伸到 {f}(重复的行或列)，超出工作表 {r} 行 × {c} 列的范围，读取时会被丢弃：请删除"
      "重复的行或列，或重新保存文件"),
