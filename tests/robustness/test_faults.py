@@ -258,12 +258,8 @@ def test_reader_never_touches_a_run_in_progress(year, tmp_path: Path) -> None:
                 env={"CM_PAYROLL_FAULT": f"staged:wait={go}"})
     try:
         deadline = time.monotonic() + 60
-        def staged_manifest() -> bool:
-            try:            # the folder may vanish between the listing and the scan (a previous staging removed)
-                return any((root / ".staging").glob("*/ledger/2013-02/manifest.json"))
-            except FileNotFoundError:
-                return False
-        while not staged_manifest():
+        waiting = tmp_path / "go.waiting"                 # the run is held at "staged": staging complete
+        while not waiting.exists():
             assert time.monotonic() < deadline and run.poll() is None, run.communicate()
             time.sleep(0.02)
         staged = tree(root / ".staging")
