@@ -2,8 +2,9 @@
 
 `point(name)` marks a step of a run (see the calls in ledger.py and pipeline.py). The variable holds
 `NAME[#N]:ACTION`: at the N-th time (default the first) this process reaches the point NAME,
-ACTION happens — `kill` (SIGKILL, as `kill -9` or a power cut would) or `wait=PATH` (sleep until the
-file PATH exists, at most 120 s: a run held at that step while a test does something else).
+ACTION happens — `kill` (SIGKILL, as `kill -9` or a power cut would) or `wait=PATH` (create the file
+PATH.waiting, then sleep until the file PATH exists, at most 120 s: a run held at that step while a
+test does something else; PATH.waiting tells the test that the run has reached it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def point(name: str) -> None:
     if action == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif action.startswith("wait="):
+        open(action[5:] + ".waiting", "w").close()
         deadline = time.monotonic() + 120
         while not os.path.exists(action[5:]) and time.monotonic() < deadline:
             time.sleep(0.02)

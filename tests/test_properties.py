@@ -45,7 +45,7 @@ def _spec(managers: list[dict], transferred: list[tuple] | None = None, twin: bo
     copies = [("M", None), ("N", transferred)] if twin else [("M", transferred)]
     for k, mon in enumerate(months):
         roster, scores, clients, events = [], [], [], []
-        for (prefix, transferred), (i, mg) in ((c, im) for c in copies for im in enumerate(managers)):
+        for (prefix, extra), (i, mg) in ((c, im) for c in copies for im in enumerate(managers)):
             mid = f"{prefix}{i:02d}"
             if i == 0:
                 mg = dict(mg, hire="2009-06-30")      # someone is on every month's roster
@@ -59,7 +59,7 @@ def _spec(managers: list[dict], transferred: list[tuple] | None = None, twin: bo
                 clients.append({"manager_id": mid, "client_id": f"C{j}", "origin": "developed", "is_new": new,
                                 "opening_assets": op, "closing_assets": cl, "daily_avg_assets": cl,
                                 "net_income": ni})
-            for j, (ni, op, cl, new) in enumerate(transferred or []):
+            for j, (ni, op, cl, new) in enumerate(extra or []):
                 clients.append({"manager_id": mid, "client_id": f"T{j}", "origin": "transferred", "is_new": new,
                                 "opening_assets": op, "closing_assets": cl, "daily_avg_assets": cl,
                                 "net_income": ni})
