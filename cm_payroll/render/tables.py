@@ -253,8 +253,10 @@ def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, s
     # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
     _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2)
     _print_setup(ws, title)
-    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns])
     keys = [k for k, _, _ in columns]
+    # a block of money columns after 应发合计 (SPEC 9: 社保个人 … 实发合计) prints on a page of its own
+    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
+                    split=keys.index(gross_key) + 1 if gross_key in keys else None)
     heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
     if BRANCH_HEADER in heads and frame.height:
         _branch_sheet(wb, fmts, title, sheet, frame, columns)
@@ -272,12 +274,15 @@ def _pixels(width: float) -> float:
     return width * 9 + 5
 
 
-def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None) -> None:
+def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
+                    split: int | None = None) -> None:
     """A wide table on A4 landscape, two pages wide: the columns cut once — before the block of pay
     components (the last run of three or more money columns) when there is one, else where the two
     pages come out most even — the first `repeat` columns (工号, 姓名) and the header row printed on
     both, page 2 beside page 1 (across, then down), one print scale for the sheet so that the wider
-    page fits (at most 100 %); as many pages long as needed."""
+    page fits (at most 100 %); as many pages long as needed. `split`: the column after 应发合计; when
+    money columns follow it in the same block (SPEC 9: 社保个人 … 实发合计) they are cut once more, onto
+    a third page."""
     pts = [_pixels(w) * 0.75 for w in widths]
     if len(pts) <= repeat + 2 or sum(pts) <= A4_LANDSCAPE_WIDTH_PT:
         return                            # fits on one page wide: fit_to_pages(1, 0) stays
@@ -296,10 +301,13 @@ def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | Non
             cut = runs[-1][0]
     if cut is None:
         cut = min(range(repeat + 1, len(pts)), key=lambda c: (max(sum(pts[:c]), rep + sum(pts[c:])), c))
-    wider = max(sum(pts[:cut]), rep + sum(pts[cut:]))
+    cuts = [cut]
+    if split is not None and kinds and cut < split < len(kinds) and kinds[split] == "money":
+        cuts.append(split)
+    wider = max([sum(pts[:cut])] + [rep + sum(pts[a:b]) for a, b in zip(cuts, cuts[1:] + [len(pts)])])
     # a print scale (which turns fit-to-page off: fit-to-page would override the manual break)
     ws.set_print_scale(max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / wider * 92))))   # 8 % to spare
-    ws.set_v_pagebreaks([cut])
+    ws.set_v_pagebreaks(cuts)
     ws.print_across()                     # page 2 is the right half of page 1's rows
     if repeat:
         ws.repeat_columns(0, repeat - 1)
