@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cm_payroll import pipeline
+from cm_payroll.errors import InputErrors
 from cm_payroll.months import parse_month
 from cm_payroll.rulebook import load_rulebook
 from cm_payroll.rulebooks.base import MonthContext, MonthResult, empty_exceptions
@@ -277,3 +278,58 @@ def test_2013_sample_recomputed_independently(sample2013: Path) -> None:
             net = gross - insurances - tax - btax - d["其他扣款"]
             assert _q(row["实发合计"]) == max(Decimal(0), net), (month, mid)
     assert bonus_taxed > 10
+
+
+# ------------------------------------------------------------------ adopting mid-year (opening file)
+
+def test_opening_file_seeds_cumulative_withholding(tmp_path: Path) -> None:
+    """--start 2019-04 with 累计收入 / 累计专项扣除 / 累计减除费用 / 累计已预扣税额 of January–March: April's
+    cumulative figures continue them (SPEC 9 "Adopting mid-year")."""
+    spec = basic_spec(["2019-04", "2019-05"])
+    spec["months"]["2019-04"] = {
+        "opening": [{"manager_id": "A1", "cum_income": 90000, "cum_special": 13500, "cum_basic": 15000,
+                     "cum_tax_withheld": 1850}],
+        "deductions": [{"manager_id": m, "housing_fund": 1000} for m in ("A1", "A2", "B1")]}
+    inp = make_inputs(tmp_path, spec)
+    pipeline.run_month("2019-04", inp, tmp_path / "out", start="2019-04")
+    a1 = pipeline.load_result(tmp_path / "out", "2019-04").filter(pl.col("manager_id") == "A1").row(0, named=True)
+    gross = a1["gross_pay"]
+    assert a1["tax_months_employed"] == 4 and a1["tax_cum_income"] == 9_000_000 + gross
+    assert a1["tax_cum_special"] == 1_350_000 + 100_000 and a1["tax_cum_basic"] == 2_000_000
+    assert a1["tax_withheld_before"] == 185_000
+    taxable = max(0, 9_000_000 + gross - 2_000_000 - 1_450_000)
+    assert a1["tax_taxable"] == taxable
+    due = (taxable * 10 + 50) // 100 - 252_000 if taxable > 3_600_000 else (taxable * 3 + 50) // 100
+    assert a1["income_tax"] == max(0, due - 185_000)
+
+
+def test_opening_tax_figures_in_a_january_are_input_errors(tmp_path: Path) -> None:
+    spec = basic_spec(["2019-01"])
+    spec["months"]["2019-01"] = {"opening": [{"manager_id": "A1", "cum_income": 1000}]}
+    inp = make_inputs(tmp_path, spec)
+    with pytest.raises(InputErrors) as e:
+        pipeline.run_month("2019-01", inp, tmp_path / "out", start="2019-01")
+    assert "累计收入" in str(e.value) and "January" in str(e.value)
+
+
+# ------------------------------------------------------------------ a branch's own tax rulebook
+
+def test_a_branch_names_its_own_tax_rulebook(tmp_path: Path) -> None:
+    """[rulebook] tax = "tax.toml" in a branch's pay rulebook file: that tax file (relative to it) applies."""
+    branch = tmp_path / "branch"
+    branch.mkdir()
+    pay = (ROOT / "cm_payroll/rulebooks/securities/rulebook.toml").read_text("utf-8")
+    pay = pay.replace('[rulebook]\nid = "securities"\n', '[rulebook]\nid = "securities"\ntax = "tax.toml"\n', 1)
+    (branch / "securities.toml").write_text(pay, "utf-8")
+    tax = (ROOT / "cm_payroll/rulebooks/tax/rulebook.toml").read_text("utf-8")
+    old = 'from = "2011-09"\nvalue = "3500"'
+    assert old in tax
+    (branch / "tax.toml").write_text(tax.replace(old, 'from = "2011-09"\nvalue = "4000"', 1), "utf-8")
+    spec = basic_spec(["2013-01"])
+    spec["months"]["2013-01"] = {"deductions": [{"manager_id": m} for m in ("A1", "A2", "B1")]}
+    inp = make_inputs(tmp_path, spec)
+    pipeline.run_month("2013-01", inp, tmp_path / "out", str(branch / "securities.toml"))
+    pay_frame = pipeline.load_result(tmp_path / "out", "2013-01")
+    assert set(pay_frame.get_column("tax_basic_applied").to_list()) == {400_000}
+    for r in pay_frame.iter_rows(named=True):
+        assert r["tax_taxable"] == max(0, r["gross_pay"] - 400_000)

@@ -25,11 +25,14 @@ from pathlib import Path
 
 import polars as pl
 
-from cm_payroll.errors import UsageError
+from cm_payroll.errors import InputErrors, UsageError
+from cm_payroll.months import fmt_month
 from cm_payroll.rulebook import Rulebook, load_rulebook
 from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.tax import TRACE_SCHEMA, compute_tax, params_at, receipt_month
+from cm_payroll.rulebooks.shared.opening import OPENING_STEM
 from cm_payroll.rulebooks.tax.deductions import MONEY
+from cm_payroll.rulebooks.tax.opening import seed_state
 from cm_payroll.rulebooks.tax.net import LINES
 from cm_payroll.rulebooks.tax.state import STATE_SCHEMA
 
@@ -88,6 +91,13 @@ def apply_tax(result: MonthResult, inputs, ctx: MonthContext) -> MonthResult:
     params = params_at(trb, receipt_month(trb, ctx.month))
     ded = deductions_frame(inputs)
     prior = ctx.aux.get(AUX_TAX)
+    opening = getattr(inputs, "tables", {}).get(OPENING_STEM)
+    if opening is not None and opening.present and (prior is None or prior.height == 0):
+        # the first month of an output folder begun with --start (the only month an opening file is
+        # read): the year-to-date figures of cumulative withholding (SPEC 9 "Adopting mid-year")
+        prior, issues = seed_state(opening.frame, params, opening.file)
+        if issues:
+            raise InputErrors(issues, fmt_month(ctx.month))
     pay = result.pay
     clash = [k for k in PAY_COLUMNS if k in pay.columns]
     if clash:
