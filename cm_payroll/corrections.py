@@ -122,6 +122,7 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir:
                  report, options=None, change: dict | None = None, edited: list[dict] | None = None):
     from cm_payroll.pipeline import (RunSummary, compute, corrections_frame, note_output_changes,
                                      note_rulebook_change, write_run)
+    from cm_payroll.rulebooks.tax.apply import keep_paid_tax_state
 
     months = plan.months
     name = fmt_month(months[0])
@@ -136,6 +137,7 @@ def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir:
             applied[parse_month(x)] = ledger.read(x, "corrections")
     computed = compute(rb, mod, months, input_dir, state, plan.first, applied, report, ledger.aux_before(name),
                        start=plan.start)
+    keep_paid_tax_state(computed, ledger)      # SPEC 9: the tax state of what was paid carries on
     note_rulebook_change(computed[0], change or {}, rb)
     note_output_changes(computed[0], edited or [], rb)
     booked = []

@@ -333,3 +333,30 @@ def test_a_branch_names_its_own_tax_rulebook(tmp_path: Path) -> None:
     assert set(pay_frame.get_column("tax_basic_applied").to_list()) == {400_000}
     for r in pay_frame.iter_rows(named=True):
         assert r["tax_taxable"] == max(0, r["gross_pay"] - 400_000)
+
+
+# ------------------------------------------------------------------ a re-run's correction under 累计预扣法
+
+def test_rerun_correction_is_wages_of_the_month_paid_cumulative_tax_follows(tmp_path: Path) -> None:
+    """The published example (30,000 a month, 专项扣除 4,500, 专项附加扣除 2,000). January and February are
+    computed and paid; then January's other_reward is found short by 60,000 and January is re-run
+    (--force): the 60,000 is booked as a correction and paid in March, as March's wages (SPEC 9).
+    March: Σ wages received 30,000 + 30,000 + (30,000 + 60,000) = 150,000 − 15,000 − 13,500 − 6,000 =
+    115,500 → 10% − 2,520 = 9,030.00, less the 1,180.00 actually withheld in January–February → 7,850.00.
+    (Carrying the restated January instead would count the 60,000 twice: 175,500 → 20% − 16,920 =
+    18,180 − 7,180 = 11,000.00.)"""
+    from tests.scenario_runner import load_spec, write_inputs
+    spec = load_spec(ROOT / "tests/scenarios/securities/tax_cumulative_2019.yaml")
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_inputs(spec, inp)
+    pipeline.run_month("2019-02", inp, out)
+    adj = inp / "2019-01" / "adjustments.csv"
+    adj.write_text(adj.read_text("utf-8").replace("25600", "85600"), "utf-8")
+    pipeline.run_month("2019-01", inp, out, force=True)
+    jan_v2 = pipeline.load_result(out, "2019-01").row(0, named=True)
+    assert jan_v2["gross_pay"] == 9_000_000                      # the restated January
+    pipeline.run_month("2019-03", inp, out)
+    mar = pipeline.load_result(out, "2019-03").row(0, named=True)
+    assert (mar["correction"], mar["gross_pay"]) == (6_000_000, 9_000_000)
+    assert mar["tax_cum_income"] == 15_000_000 and mar["tax_withheld_before"] == 118_000
+    assert mar["income_tax"] == 785_000 and mar["net_pay"] == 9_000_000 - 450_000 - 785_000

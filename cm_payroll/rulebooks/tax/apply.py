@@ -122,6 +122,17 @@ def apply_tax(result: MonthResult, inputs, ctx: MonthContext) -> MonthResult:
                                exceptions=pl.concat([result.exceptions, tax.exceptions]))
 
 
+def keep_paid_tax_state(computed, ledger) -> None:
+    """A re-run (--force) of closed months restates them, but their pay was paid as first computed and
+    the differences are booked as corrections, paid (as wages, SPEC 9) in the next open month. So the
+    tax state each re-run month carries on is the one of the version it replaces — what was received
+    and withheld — not the restated one, which would count the corrected wages twice."""
+    for c in computed:
+        month = fmt_month(c.month)
+        if ledger.closed(month) and ledger.has(month, f"aux_{AUX_TAX}"):
+            c.result.aux = {**c.result.aux, AUX_TAX: ledger.read(month, f"aux_{AUX_TAX}")}
+
+
 def _kept_without_file(exc: pl.DataFrame, prior: pl.DataFrame | None, year: int) -> pl.DataFrame:
     """The tax's exceptions of a month without a deductions file that are kept: those of managers whose
     tax is already withheld this year (deductions or tax in the year's sums). Without any deductions
@@ -139,5 +150,5 @@ def _kept_without_file(exc: pl.DataFrame, prior: pl.DataFrame | None, year: int)
     return exc.join(active, on="manager_id", how="semi")
 
 
-__all__ = ["AUX_TAX", "LISTED_WHEN_PRESENT", "LINE_COLUMNS", "PAY_COLUMNS", "TRACE_COLUMNS", "apply_tax", "deductions_frame",
+__all__ = ["AUX_TAX", "LISTED_WHEN_PRESENT", "keep_paid_tax_state", "LINE_COLUMNS", "PAY_COLUMNS", "TRACE_COLUMNS", "apply_tax", "deductions_frame",
            "tax_rulebook", "tax_source"]
