@@ -61,7 +61,7 @@ def tax_source(pay_rb: Rulebook) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(spec: str, mtime: float) -> Rulebook:
+def _load(spec: str, mtime_ns: int) -> Rulebook:
     rb = load_rulebook(spec)
     if rb.id != "tax":
         raise UsageError(f"tax rulebook {spec}: [rulebook] id is {rb.id!r}, not \"tax\"")
@@ -71,10 +71,10 @@ def _load(spec: str, mtime: float) -> Rulebook:
 def tax_rulebook(pay_rb: Rulebook) -> Rulebook:
     spec = tax_source(pay_rb)
     try:
-        mtime = Path(spec).stat().st_mtime if spec != "tax" else 0.0
+        mtime_ns = Path(spec).stat().st_mtime_ns if spec != "tax" else 0
     except OSError:
         raise UsageError(f"rulebook {pay_rb.source}: [rulebook] tax = {spec}: no such file") from None
-    return _load(spec, mtime)
+    return _load(spec, mtime_ns)   # an edited branch file is read again
 
 
 def deductions_frame(inputs) -> pl.DataFrame | None:
