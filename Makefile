@@ -17,8 +17,12 @@ SYSTEM_PKGS := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 lib
                libreoffice-calc-nogui
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "setting up $(VENV)/: a virtual environment with cm-payroll and its pinned dependencies"
+	@echo "  (constraints.txt; about a minute the first time, then only when pyproject.toml or"
+	@echo "  constraints.txt change) ..."
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check --progress-bar off -c constraints.txt -e '.[test]'
+	@echo "  installed: $$($(BIN)/cm-payroll --version)"
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)
@@ -30,8 +34,13 @@ system-deps:
 	    && command -v soffice >/dev/null; then \
 	  echo "system packages: ok (Noto Sans CJK, poppler-utils, Pango, LibreOffice)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "system packages: installing $(SYSTEM_PKGS) with apt-get (a few minutes) ..."; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PKGS); \
+	elif [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+	  echo "system packages: installing $(SYSTEM_PKGS) with sudo apt-get (a few minutes) ..."; \
+	  sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+	    && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PKGS); \
 	else \
 	  echo "note: PDF slips need the Debian packages $(SYSTEM_PKGS);"; \
 	  echo "      install them as root: apt-get install $(SYSTEM_PKGS)"; \
@@ -49,8 +58,8 @@ run-2014: run
 run-2019: $(STAMP)
 	$(BIN)/cm-payroll month 2019-03 --input sample_data/tax2019 --output $(OUT)/tax2019
 
-## The whole test suite (what CI runs).
-test: $(STAMP)
+## The whole test suite (what CI runs). The PDF and robustness tests need the system packages.
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
 
 ## Re-create the committed sample data (seeded, deterministic).

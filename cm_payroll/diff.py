@@ -8,11 +8,15 @@ component line by its 项目 with its columns named 金额(元), 条款, 计算�
 ("9,000.00", "25%") compares as the number it shows, so an older slip written as text and a newer
 one written as numbers differ only where the amounts do.
 Anything else is compared cell by cell. Money differences within `--tolerance` count as equal.
+Labels, headers and texts are compared in their NFKC form, so that a slip written with ASCII
+punctuation (金额(元), 户不计,S-Art.36) and one written with Chinese punctuation (金额（元）, 户不计，S-Art.36)
+differ only where the words or the figures do. Numbers are shown with thousands separators.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -66,6 +70,11 @@ class DiffResult:
         }
 
 
+def _norm(v):
+    """A label, header or text in its NFKC form (full-width punctuation as ASCII); others unchanged."""
+    return unicodedata.normalize("NFKC", v) if isinstance(v, str) else v
+
+
 def _j(v):
     if isinstance(v, Decimal):
         return str(v)
@@ -105,7 +114,7 @@ def _keyed(rows: list[tuple]) -> tuple[list[str], dict[str, dict[str, object]]] 
             break
     if hdr is None:
         return None
-    headers = [str(c).strip() if c is not None else f"#{j + 1}" for j, c in enumerate(rows[hdr])]
+    headers = [_norm(str(c).strip()) if c is not None else f"#{j + 1}" for j, c in enumerate(rows[hdr])]
     k = headers.index(KEY_HEADER)
     code_col = headers.index("类型代码") if "类型代码" in headers else (headers.index("类型") if "类型" in headers else None)
     seen: Counter = Counter()
@@ -147,12 +156,12 @@ def _labelled(rows: list[tuple]) -> dict[str, dict[str, object]] | None:
     head = next((i for i, r in enumerate(rows) if r and r[0] == "项目"), None)
     if head is None:
         return None
-    names = [str(c) if c is not None else f"col{j + 1}" for j, c in enumerate(rows[head])][1:]
+    names = [_norm(str(c)) if c is not None else f"col{j + 1}" for j, c in enumerate(rows[head])][1:]
     out: dict[str, dict[str, object]] = {}
     seen: Counter = Counter()
 
     def put(label, values: dict[str, object]) -> None:
-        label = str(label)
+        label = _norm(str(label))
         seen[label] += 1
         out[label if seen[label] == 1 else f"{label}#{seen[label]}"] = values
 
@@ -191,7 +200,7 @@ def _compare_values(res: DiffResult, sheet: str, key: str, col: str, old, new, t
         if abs(d) > tol:
             res.changes.append(CellChange(sheet, key, col, old, new, d))
         return
-    if (old if old != "" else None) != (new if new != "" else None):
+    if _norm(old if old != "" else None) != _norm(new if new != "" else None):
         res.changes.append(CellChange(sheet, key, col, old, new, None))
 
 
@@ -253,41 +262,51 @@ def diff_workbooks(a: Path, b: Path, tolerance: Decimal = Decimal(0)) -> DiffRes
     return res
 
 
+def _shown(v) -> str:
+    """A cell's value for the terminal: a number with thousands separators (20,000, -59,600.5)."""
+    n = _num(v)
+    return f"{n:,}" if n is not None else ("" if v is None else str(v))
+
+
 def render(res: DiffResult):
-    """Rich renderables for the terminal."""
+    """Rich renderables for the terminal, in the language of this run."""
+    from rich.markup import escape
     from rich.table import Table
+
+    from cm_payroll.i18n import t as say
     items = []
     if res.equal:
         from rich.text import Text
-        return [Text(f"identical: {res.a} = {res.b}")]
+        return [Text(say("diff.identical", a=res.a, b=res.b))]
     if res.changes:
-        t = Table(title="changed cells (old → new)")
-        for c in ("sheet", "工号/key", "column", "old", "new", "difference"):
-            t.add_column(c)
+        t = Table(title=say("diff.changed"))
+        for c in ("sheet", "key", "column", "old", "new", "difference"):
+            t.add_column(say(f"diff.col.{c}"))
         for c in res.changes:
-            t.add_row(c.sheet, c.key, c.column, str(c.old), str(c.new), "" if c.delta is None else f"{c.delta:+}")
+            t.add_row(escape(str(c.sheet)), escape(str(c.key)), escape(str(c.column)), escape(_shown(c.old)),
+                      escape(_shown(c.new)), "" if c.delta is None else f"{c.delta:+,}")
         items.append(t)
     if res.added or res.removed:
-        t = Table(title="rows added / removed")
+        t = Table(title=say("diff.rows"))
         t.add_column("")
-        t.add_column("sheet")
-        t.add_column("工号/key")
+        t.add_column(say("diff.col.sheet"))
+        t.add_column(say("diff.col.key"))
         for s, k in res.added:
-            t.add_row("+ added", s, k)
+            t.add_row(say("diff.added"), escape(str(s)), escape(str(k)))
         for s, k in res.removed:
-            t.add_row("- removed", s, k)
+            t.add_row(say("diff.removed"), escape(str(s)), escape(str(k)))
         items.append(t)
     if res.totals:
-        t = Table(title="totals of the differences (B − A)")
-        t.add_column("sheet/column")
-        t.add_column("Σ difference", justify="right")
+        t = Table(title=say("diff.totals"))
+        t.add_column(say("diff.col.sheet_column"))
+        t.add_column(say("diff.col.sum"), justify="right")
         for k, v in res.totals.items():
-            t.add_row(k, f"{v:+,}")
+            t.add_row(escape(str(k)), f"{v:+,}")
         items.append(t)
     for s in res.sheets_added:
-        items.append(f"sheet added: {s}")
+        items.append(escape(say("diff.sheet_added", sheet=s)))
     for s in res.sheets_removed:
-        items.append(f"sheet removed: {s}")
+        items.append(escape(say("diff.sheet_removed", sheet=s)))
     return items
 
 

@@ -87,12 +87,12 @@ def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Pat
                      ("new_gross_pay", "新应发合计", "money"), ("d_gross_pay", "应发合计差额", "money")]
     month_columns += [(f"d_{k}", f"{labels[k]}差额", "money") for k in keys if k != "gross_pay"]
     recomputed = [fmt_month(k) for k in months]
-    notes = [f"方案:{rb.source}(sha256 {rb.sha256[:12]}) 对比 正式结果 {month} v{led.months[month].version}"]
-    notes.append(f"重算月份:{'、'.join(recomputed)}(共 {len(recomputed)} 个月;每月差额见“按月差额”)")
-    notes += [f"参数 {p['name']}({p['article']}):{json.dumps(official_params.get(p['name'], {}).get('value'), ensure_ascii=False)}"
+    notes = [f"方案：{rb.source}（sha256 {rb.sha256[:12]}）对比 正式结果 {month} v{led.months[month].version}"]
+    notes.append(f"重算月份：{'、'.join(recomputed)}（共 {len(recomputed)} 个月；每月差额见“按月差额”）")
+    notes += [f"参数 {p['name']}（{p['article']}）：{json.dumps(official_params.get(p['name'], {}).get('value'), ensure_ascii=False)}"
               f" → {json.dumps(p['value'], ensure_ascii=False)}" for p in changed]
     dest.mkdir(parents=True, exist_ok=True)
-    book = table_workbook(f"{rb.title} {month} 方案对比(what-if)", "方案对比", j, columns, totals=True,
+    book = table_workbook(f"{rb.title} {month} 方案对比（what-if）", "方案对比", j, columns, totals=True,
                           sign_off=False, notes=notes, more=[("按月差额", month_frame, month_columns)])
     path = dest / f"whatif_{month}.xlsx"
     write_atomic(path, book)
@@ -107,3 +107,30 @@ def what_if(month: str, input_dir: Path, output_dir: Path, rules: str, dest: Pat
                "months_total_differences_fen": {k: sum(r[f"d_{k}"] for r in per_month) for k in keys}}
     write_atomic(dest / f"whatif_{month}.json", dumps(summary))
     return summary
+
+
+def summary_lines(summary: dict, lang: str = "en") -> list[str]:
+    """What the terminal says of a what-if: the workbook, the months recomputed, each month's gross
+    pay old → new and its difference, and the total of the differences over those months."""
+    yuan = _yuan
+    months = summary["per_month"]
+    total = summary["months_total_differences_fen"]["gross_pay"]
+    if lang == "zh":
+        lines = [f"方案对比：{summary['workbook']}",
+                 f"重算月份：{'、'.join(summary['months_recomputed'])}（共 {len(months)} 个月）"]
+        lines += [f"  {m['month']} 应发合计 {yuan(m['old_gross_pay_fen'])} → {yuan(m['new_gross_pay_fen'])}，"
+                  f"差额 {yuan(m['differences_fen']['gross_pay'], sign=True)} 元" for m in months]
+        lines.append(f"各重算月份差额合计：{yuan(total, sign=True)} 元")
+        return lines
+    lines = [f"what-if comparison: {summary['workbook']}",
+             f"months recomputed: {', '.join(summary['months_recomputed'])} ({len(months)})"]
+    lines += [f"  {m['month']}: gross pay {yuan(m['old_gross_pay_fen'])} → {yuan(m['new_gross_pay_fen'])}, "
+              f"difference {yuan(m['differences_fen']['gross_pay'], sign=True)} 元" for m in months]
+    lines.append(f"total difference over the recomputed months: {yuan(total, sign=True)} 元")
+    return lines
+
+
+def _yuan(fen: int, sign: bool = False) -> str:
+    from cm_payroll.units import yuan
+    text = yuan(fen)
+    return f"+{text}" if sign and fen > 0 else text

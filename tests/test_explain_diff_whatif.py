@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -14,16 +15,15 @@ from cm_payroll.diff import diff_workbooks
 from cm_payroll.explain import explain
 from cm_payroll.pipeline import run_month
 from cm_payroll.rulebook import builtin_path
-from tests.helpers import ROOT, make_inputs, run_cli
+from tests.helpers import ROOT, SAMPLE_HAND_WORKED, make_inputs, run_cli, tree
 
 SAMPLE = ROOT / "sample_data" / "securities"
 
 
-@pytest.fixture(scope="module")
-def dec(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("x") / "out"
-    run_month("2013-12", SAMPLE, out)
-    return out
+@pytest.fixture
+def dec(securities_year) -> Path:
+    """The sample year's output root (shared: read only)."""
+    return securities_year
 
 
 def _slip_amounts(path: Path) -> dict[str, Decimal]:
@@ -38,14 +38,16 @@ def _slip_amounts(path: Path) -> dict[str, Decimal]:
     return out
 
 
-def test_explain_agrees_with_every_slip_to_the_fen(dec: Path) -> None:
-    slips = sorted((dec / "2013-12" / "slips").glob("*.xlsx"))
-    assert len(slips) > 50
-    for slip in slips:
-        doc = explain(dec, "2013-12", slip.stem)
+def test_explain_and_slips_show_the_hand_worked_figures(dec: Path) -> None:
+    """explain and the slip of the cast members the sample README works by hand show those figures."""
+    for (month, mid), expected in SAMPLE_HAND_WORKED.items():
+        doc = explain(dec, month, mid)
         shown = {c["label"]: Decimal(c["amount"]) for c in doc["components"]}
         shown[doc["gross_pay"]["label"]] = Decimal(doc["gross_pay"]["amount"])
-        assert shown == _slip_amounts(slip), slip.stem
+        slip = _slip_amounts(dec / month / "slips" / f"{mid}.xlsx")
+        for label, amount in expected.items():
+            assert shown[label] == amount, (month, mid, label, "explain")
+            assert slip[label] == amount, (month, mid, label, "slip")
         assert doc["gross_pay"]["agrees"]
 
 
@@ -129,15 +131,11 @@ def test_diff_slips_and_exceptions(dec: Path) -> None:
     assert diff_workbooks(e, e).equal
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
     run_month("2013-02", inp, out)
-    before = _tree(out)
+    before = tree(out)
     branch = tmp_path / "branch.toml"
     text = builtin_path("securities").read_text("utf-8")
     branch.write_text(text.replace('value = "0.15"\n', 'value = "0.12"\n', 1)
@@ -148,7 +146,7 @@ def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     doc = json.loads(r.stdout)
     assert doc["months_recomputed"] == ["2013-01", "2013-02"]
     assert "commission" in doc["changed_parameters"]
-    assert _tree(out) == before                                   # byte-identical ledger and outputs
+    assert tree(out) == before                                   # byte-identical ledger and outputs
     wb = openpyxl.load_workbook(tmp_path / "wi" / "whatif_2013-02.xlsx").active
     headers = [c.value for c in wb[1]]
     assert headers[:5] == ["工号", "姓名", "原应发合计", "新应发合计", "应发合计差额"]
@@ -169,7 +167,18 @@ def test_what_if_leaves_ledger_and_outputs_untouched(tmp_path: Path) -> None:
     assert months[0][:4] == ("月份", "原应发合计", "新应发合计", "应发合计差额")
     assert [r[0] for r in months[1:3]] == ["2013-01", "2013-02"] and months[3][0] == "合计"
     assert round(months[3][3], 2) == round(doc["months_total_differences_fen"]["gross_pay"] / 100, 2)
-    assert any("重算月份:2013-01、2013-02" in str(c) for r in wb.iter_rows(values_only=True) for c in r)
+    assert any("重算月份：2013-01、2013-02" in str(c) for r in wb.iter_rows(values_only=True) for c in r)
+    # the terminal names the months recomputed, each month's difference and their total
+    shutil.rmtree(tmp_path / "wi")
+    r = run_cli("month", "2013-02", "-i", str(inp), "-o", str(out), "--rules", str(branch),
+                "--what-if", str(tmp_path / "wi"), "--lang", "zh")
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert "重算月份：2013-01、2013-02（共 2 个月）" in said
+    per_month = re.findall(r"(2013-0[12]) 应发合计 [0-9,.]+ → [0-9,.]+，差额 ([-+][0-9,.]+|0\.00) 元", said)
+    assert [m for m, _ in per_month] == ["2013-01", "2013-02"]
+    total = re.search(r"各重算月份差额合计：([-+]?[0-9,.]+) 元", said).group(1)
+    assert sum(Decimal(d.replace(",", "")) for _, d in per_month) == Decimal(total.replace(",", ""))
 
 
 def test_what_if_refuses_a_folder_inside_the_output_root(tmp_path: Path) -> None:

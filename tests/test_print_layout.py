@@ -18,11 +18,10 @@ import openpyxl
 import pytest
 
 from cm_payroll.diff import diff_workbooks
-from cm_payroll.pipeline import render_month
 from cm_payroll.render.documents import SlipDocuments, is_negative
 from cm_payroll.render.slip_xlsx import slip_workbook
+from cm_payroll.render.text import zh_text
 from cm_payroll.rulebooks import module_for
-from tests.test_documents import sample_slips, sample_month  # noqa: F401  (fixtures)
 
 PAY_EFFECT = {"fraud", "compliance_forfeited", "correction", "override_applied"}
 
@@ -101,7 +100,8 @@ def test_slip_workbook_numbers_and_row_heights(sample_slips) -> None:  # noqa: F
         v = ws.cell(r, c + 1)
         assert isinstance(v.value, (int, float)) and "#,##0.00" in v.number_format, label
         assert Decimal(repr(v.value)).quantize(Decimal("0.01")) == Decimal(shown.replace(",", ""))
-    facts = dict(slip.facts)
+    facts = {k: zh_text(v) for k, v in slip.facts}                 # Chinese punctuation on the slip
+    assert facts["计入客户数"] == "9（内部转入 3 户不计，S-Art.36）"
     r, c = cells["计入客户数"]
     assert ws.cell(r, c + 1).value == facts["计入客户数"] and ws.cell(r, c + 1).alignment.wrap_text
     # the text needs more than one line of its column: its row is taller than one line
@@ -110,7 +110,7 @@ def test_slip_workbook_numbers_and_row_heights(sample_slips) -> None:  # noqa: F
     assert need > width - 1 and ws.row_dimensions[r].height >= 30
     basis = next(line for line in slip.lines if line.label == "年终奖")
     r, _ = cells["年终奖"]
-    assert ws.cell(r, 4).value == basis.basis and ws.cell(r, 4).alignment.wrap_text
+    assert ws.cell(r, 4).value == zh_text(basis.basis) and ws.cell(r, 4).alignment.wrap_text
     assert ws.row_dimensions[r].height >= 30
 
 
@@ -146,7 +146,7 @@ def test_negative_values_are_flagged_for_red() -> None:
 
 
 @pytest.fixture(scope="module")
-def batch(sample_slips):  # noqa: F811
+def batch(sample_slips):
     rb, slips, _ = sample_slips
     docs = SlipDocuments("2013-12", rulebook_title=rb.title)
     chosen = slips[:3]

@@ -23,7 +23,7 @@ from cm_payroll import pipeline
 from cm_payroll.errors import InputErrors
 from cm_payroll.months import parse_month
 from cm_payroll.rulebook import load_rulebook
-from cm_payroll.rulebooks.base import MonthContext, MonthResult, empty_exceptions
+from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA, MonthContext, MonthResult
 from cm_payroll.rulebooks.tax.apply import AUX_TAX, apply_tax
 from tests.helpers import ROOT, basic_spec, make_inputs, run_cli
 
@@ -36,7 +36,8 @@ DEDUCTION_KEYS = ("social_insurance", "housing_fund", "income_tax", "bonus_tax",
 def _month(rb, m: int, gross: dict[str, int], ded: dict[str, tuple[int, int, int, int]] | None, aux: dict):
     pay = pl.DataFrame({"manager_id": list(gross), "name": list(gross), "gross_pay": list(gross.values())},
                        schema={"manager_id": pl.String, "name": pl.String, "gross_pay": pl.Int64})
-    result = MonthResult(pay=pay, exceptions=empty_exceptions(), state=pl.DataFrame(), aux=dict(aux))
+    result = MonthResult(pay=pay, exceptions=pl.DataFrame(schema=EXCEPTION_SCHEMA), state=pl.DataFrame(),
+                         aux=dict(aux))
     tables = {}
     if ded is not None:
         frame = pl.DataFrame(
@@ -339,8 +340,8 @@ def test_a_branch_names_its_own_tax_rulebook(tmp_path: Path) -> None:
 
 def test_rerun_correction_is_wages_of_the_month_paid_cumulative_tax_follows(tmp_path: Path) -> None:
     """The published example (30,000 a month, 专项扣除 4,500, 专项附加扣除 2,000). January and February are
-    computed and paid; then January's other_reward is found short by 60,000 and January is re-run
-    (--force): the 60,000 is booked as a correction and paid in March, as March's wages (SPEC 9).
+    computed, signed and released (paid); then January's other_reward is found short by 60,000 and
+    January is re-run (--force): the 60,000 is booked as a correction and paid in March, as March's wages (SPEC 9).
     March: Σ wages received 30,000 + 30,000 + (30,000 + 60,000) = 150,000 − 15,000 − 13,500 − 6,000 =
     115,500 → 10% − 2,520 = 9,030.00, less the 1,180.00 actually withheld in January–February → 7,850.00.
     (Carrying the restated January instead would count the 60,000 twice: 175,500 → 20% − 16,920 =
@@ -350,6 +351,11 @@ def test_rerun_correction_is_wages_of_the_month_paid_cumulative_tax_follows(tmp_
     inp, out = tmp_path / "in", tmp_path / "out"
     write_inputs(spec, inp)
     pipeline.run_month("2019-02", inp, out)
+    from cm_payroll import lifecycle
+    for month in ("2019-01", "2019-02"):                         # signed and paid (SPEC 6)
+        for role, who in (("审核", "李审核"), ("复核", "王复核"), ("签批", "赵经理")):
+            lifecycle.sign(out, month, role, who)
+        lifecycle.release(out, month, "出纳")
     adj = inp / "2019-01" / "adjustments.csv"
     adj.write_text(adj.read_text("utf-8").replace("25600", "85600"), "utf-8")
     pipeline.run_month("2019-01", inp, out, force=True)

@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from cm_payroll import units
 from cm_payroll.errors import MissingSystemPackage, UsageError
@@ -42,6 +43,7 @@ from cm_payroll.render.pool import ordered_map, workers_for
 from cm_payroll.render.slip_xlsx import slip_workbook
 from cm_payroll.render.slips import Slip
 from cm_payroll.render.tables import SIGN_OFF
+from cm_payroll.render.text import slip_text
 from cm_payroll.render.xlsx import FIXED_TIME
 
 SLIP_TEMPLATE = "slip.html.j2"
@@ -107,6 +109,16 @@ def is_negative(value) -> bool:
     return bool(_NEGATIVE.match(str(value)))
 
 
+_NEGATIVE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z.,])[-\u2212][0-9][0-9,]*(?:\.[0-9]+)?")
+
+
+def negatives(value) -> markupsafe.Markup:
+    """The template filter `negatives`: the text escaped, every negative amount in it (-59,600.00,
+    not S-Art.13 nor 2013-01) in <span class="neg"> (shown in red)."""
+    escaped = str(markupsafe.escape("" if value is None else value))
+    return markupsafe.Markup(_NEGATIVE_IN_TEXT.sub(lambda m: f'<span class="neg">{m.group(0)}</span>', escaped))
+
+
 def month_label(month: str) -> str:
     y, m = month.split("-")
     return f"{int(y)}年{int(m)}月"
@@ -130,6 +142,7 @@ class SlipDocuments:
             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
             trim_blocks=False, lstrip_blocks=False)
         self.env.filters["money"] = money
+        self.env.filters["negatives"] = negatives
         self.env.tests["negative"] = is_negative
         try:
             self.template = self.env.get_template(SLIP_TEMPLATE)
@@ -138,6 +151,7 @@ class SlipDocuments:
         self._pdf_base = str(Path(self.template.filename or self.search_path[0]).parent) + "/"
 
     def html(self, slip: Slip) -> str:
+        slip = slip_text(slip)              # Chinese punctuation, amounts grouped (text.py)
         facts = dict(slip.facts)
         branch = getattr(slip, "branch", "") or facts.get("营业部", "")
         try:
@@ -299,34 +313,99 @@ def _pdf_job(job: tuple[list[str], str]) -> list[bytes]:
 
 
 _FONT_CONFIG = None
+# a slip's page: everything between <head> and </head> that is the slip's own metadata, not style
+_DOCUMENT = re.compile(r"^(?P<open>.*?<head[^>]*>)(?P<head>.*?)(?P<mid></head>\s*<body[^>]*>)(?P<body>.*)"
+                       r"(?P<close></body>\s*</html>\s*)$", re.S | re.I)
+_OWN_HEAD = re.compile(r"<title>.*?</title>|<meta\s+name=\"(?:author|description|keywords|generator|"
+                       r"dcterms\.created|dcterms\.modified)\"[^>]*>", re.S | re.I)
+SLIP_MARK = "cm-slip-"
+# the empty block that starts each slip of a batch document on a new page
+_MARK_STYLE = (f"<style>.{SLIP_MARK}start {{ break-before: page; display: block; height: 0; margin: 0; "
+               f"padding: 0; border: 0; }}</style>")
 
 
-def _render_pdfs(htmls: list[str], base_url: str) -> list[bytes]:
-    """Every slip laid out as its own document; their pages written as one PDF; that PDF split into
-    one file per slip (its pages, its own metadata). See the module note."""
+def _font_config():
     global _FONT_CONFIG
-    weasyprint = _weasyprint()
     if _FONT_CONFIG is None:
         from weasyprint.text.fonts import FontConfiguration
         _FONT_CONFIG = FontConfiguration()
-    docs = [weasyprint.HTML(string=h, base_url=base_url).render(font_config=_FONT_CONFIG) for h in htmls]
-    pages = [p for d in docs for p in d.pages]
-    combined = docs[0].copy(pages).write_pdf()
-    return _split(combined, docs, htmls, weasyprint.__version__)
+    return _FONT_CONFIG
 
 
-def _split(combined: bytes, docs, htmls: list[str], version: str) -> list[bytes]:
+def batch_document(htmls: list[str]) -> str | None:
+    """The slips of a batch as one HTML document, each starting on a new page after an empty block
+    with id cm-slip-<i>; None when their pages do not share one <head> (title and metadata aside),
+    e.g. a branch's template that puts slip data into its stylesheet: those are laid out one by one."""
+    parts = [_DOCUMENT.match(h) for h in htmls]
+    if len(htmls) < 2 or any(m is None for m in parts):
+        return None
+    first = parts[0]
+    shared = _OWN_HEAD.sub("", first["head"])
+    for m in parts[1:]:
+        if (m["open"], m["mid"], m["close"]) != (first["open"], first["mid"], first["close"]) \
+                or _OWN_HEAD.sub("", m["head"]) != shared:
+            return None
+    body = "".join(f'<div class="{SLIP_MARK}start" id="{SLIP_MARK}{i}"></div>{m["body"]}'
+                   for i, m in enumerate(parts))
+    return f'{first["open"]}{first["head"]}{_MARK_STYLE}{first["mid"]}{body}{first["close"]}'
+
+
+def _slip_pages(doc, n: int) -> list[range] | None:
+    """The pages of each of the n slips of a batch document (by the page each cm-slip-<i> block is
+    on); None when they cannot be told apart."""
+    starts: dict[int, int] = {}
+    for k, page in enumerate(doc.pages):
+        for name in page.anchors:
+            if name.startswith(SLIP_MARK) and name[len(SLIP_MARK):].isdigit():
+                starts.setdefault(int(name[len(SLIP_MARK):]), k)
+    order = [starts.get(i) for i in range(n)]
+    if None in order or order[0] != 0 or any(b <= a for a, b in zip(order, order[1:])):
+        return None
+    ends = order[1:] + [len(doc.pages)]
+    return [range(a, b) for a, b in zip(order, ends)]
+
+
+def _metadata(html: str):
+    """A slip's own PDF metadata (title, author, dates) from its page's <head>."""
+    from weasyprint.html import get_html_metadata
+    from weasyprint.pdf.metadata import DocumentMetadata
+    m = _DOCUMENT.match(html)
+    head = f'{m["open"]}{"".join(_OWN_HEAD.findall(m["head"]))}</head><body></body></html>' if m else html
+    return DocumentMetadata(**get_html_metadata(_weasyprint().HTML(string=head)))
+
+
+def _render_pdfs(htmls: list[str], base_url: str) -> list[bytes]:
+    """The slips of a batch laid out as one document (batch_document: each slip from a new page) and
+    written as one PDF, split into one file per slip (its pages, its own metadata); slips whose pages
+    do not share a <head> are laid out one by one and their pages written together. See the module
+    note."""
+    weasyprint = _weasyprint()
+    combined = batch_document(htmls)
+    if combined is not None:
+        doc = weasyprint.HTML(string=combined, base_url=base_url).render(font_config=_font_config())
+        ranges = _slip_pages(doc, len(htmls))
+        if ranges is not None:
+            metas = [_metadata(h) for h in htmls]
+            return _split(doc.write_pdf(), ranges, metas, htmls, weasyprint.__version__)
+    docs = [weasyprint.HTML(string=h, base_url=base_url).render(font_config=_font_config()) for h in htmls]
+    ranges, first = [], 0
+    for d in docs:
+        ranges.append(range(first, first + len(d.pages)))
+        first += len(d.pages)
+    pdf = docs[0].copy([p for d in docs for p in d.pages]).write_pdf()
+    return _split(pdf, ranges, [d.metadata for d in docs], htmls, weasyprint.__version__)
+
+
+def _split(combined: bytes, ranges: list[range], metas: list, htmls: list[str], version: str) -> list[bytes]:
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject
 
     reader = PdfReader(io.BytesIO(combined))
-    out, first = [], 0
-    for d, html in zip(docs, htmls):
+    out = []
+    for pages, meta, html in zip(ranges, metas, htmls):
         writer = PdfWriter()
-        for k in range(first, first + len(d.pages)):
+        for k in pages:
             writer.add_page(reader.pages[k])
-        first += len(d.pages)
-        meta = d.metadata
         date = _pdf_date(meta.created or FIXED_DATE)
         info = {"/Producer": f"WeasyPrint {version}", "/CreationDate": date,
                 "/ModDate": _pdf_date(meta.modified or FIXED_DATE)}
@@ -415,7 +494,34 @@ def _weasyprint():
     except (ImportError, OSError) as exc:      # OSError: Pango missing from the system
         raise MissingSystemPackage(f"--format pdf needs Pango (Debian packages libpango-1.0-0 libpangoft2-1.0-0 "
                                    f"libharfbuzz-subset0; `make system-deps` installs them): {exc}") from exc
+    _quiet_notdef()
     return weasyprint
+
+
+class _NotdefOnce:
+    """WeasyPrint logs one warning per drawn character that no font has (".notdef glyph rendered for
+    Unicode string unsupported by fonts: …"): thousands of lines for a month of slips on a machine
+    without a CJK font. This filter, on WeasyPrint's logger and for that message only, lets each
+    character's warning through once per process; every other message passes untouched."""
+
+    def __init__(self) -> None:
+        self.seen: set = set()
+
+    def filter(self, record) -> bool:
+        if not str(record.msg).startswith(".notdef glyph"):
+            return True
+        key = record.args[1] if isinstance(record.args, tuple) and len(record.args) > 1 else record.getMessage()
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def _quiet_notdef() -> None:
+    import logging
+    logger = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _NotdefOnce) for f in logger.filters):
+        logger.addFilter(_NotdefOnce())
 
 
 __all__ = ["FORMATS", "RenderOptions", "SlipDocuments", "builtin_templates", "make_options", "money",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from cm_payroll.render.tables import SIGN_OFF
+from cm_payroll.render.text import slip_text
 from cm_payroll.render.xlsx import MONEY_FMT, lines_needed, new_workbook, number, row_height, text
 
 SAFE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-]{0,63}$")
@@ -46,11 +47,22 @@ def slip_filename(manager_id: str) -> str:
 
 SLIP_SHEET = "薪酬单"
 # Columns A–D: fact label | value | fact label | value, and for the components 项目 | 金额 | 条款 | 计算依据.
-COLUMN_WIDTHS = (16, 24, 22, 48)
+COLUMN_WIDTHS = (22, 30, 24, 44)
 TITLE_HEIGHT = 27.0
 SIGN_HEIGHT = 26.0
+# money on a slip: a space's width kept right of the digits (xlsx.MONEY_FMT), so that an amount
+# never runs into the label of the next column (the pairs A|B, C|D: "9,000.00客户资产")
+SLIP_MONEY_FMT = MONEY_FMT
 # a display value that is an amount of money, e.g. 1,234.56 or -98,000.00: written as a number
 MONEY_TEXT = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}$")
+
+
+INDENT = 2          # column units an indent of 1 takes from a text cell (labels and texts are indented)
+
+
+def _lines(s, width: float) -> int:
+    """Lines a wrapped, indented text needs in a column `width` units wide."""
+    return lines_needed(s, width - INDENT)
 
 
 def money_value(value) -> Decimal | None:
@@ -64,13 +76,15 @@ def slip_formats(wb) -> dict[str, object]:
     """The cell formats of a slip, by name (xlsxwriter Formats)."""
     return {
         "title": wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"}),
-        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter"}),
-        "label": wb.add_format({"bold": True, "border": 1, "text_wrap": True, "valign": "top",
-                                "bg_color": "#F2F6FA"}),
-        "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
-        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"}),
-        "total": wb.add_format({"num_format": MONEY_FMT, "border": 1, "bold": True, "top": 2}),
-        "total_l": wb.add_format({"border": 1, "bold": True, "top": 2}),
+        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "valign": "vcenter",
+                               "indent": 1}),
+        "label": wb.add_format({"bold": True, "border": 1, "text_wrap": True, "valign": "vcenter",
+                                "bg_color": "#F2F6FA", "indent": 1}),
+        "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter", "indent": 1}),
+        "money": wb.add_format({"num_format": SLIP_MONEY_FMT, "border": 1, "valign": "vcenter"}),
+        "total": wb.add_format({"num_format": SLIP_MONEY_FMT, "border": 1, "bold": True, "top": 2,
+                                "valign": "vcenter"}),
+        "total_l": wb.add_format({"border": 1, "bold": True, "top": 2, "valign": "vcenter", "indent": 1}),
     }
 
 
@@ -89,8 +103,8 @@ def _pairs(ws, f: dict, r: int, items: list[tuple[str, str]]) -> int:
         for k, (label, value) in enumerate(items[i:i + 2]):
             text(ws, r, k * 2, label, f["label"])
             _value(ws, f, r, k * 2 + 1, value)
-            lines = max(lines, lines_needed(label, COLUMN_WIDTHS[k * 2]),
-                        1 if money_value(value) is not None else lines_needed(value, COLUMN_WIDTHS[k * 2 + 1]))
+            lines = max(lines, _lines(label, COLUMN_WIDTHS[k * 2]),
+                        1 if money_value(value) is not None else _lines(value, COLUMN_WIDTHS[k * 2 + 1]))
         ws.set_row(r, row_height(lines))
         r += 1
     return r
@@ -124,13 +138,15 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
     """The cells of a slip, written to `ws` with the formats `f` (slip_formats). `ws` is an
     xlsxwriter worksheet or slip_xlsx's recorder of the same calls (the fast writer). Every row
     that holds text is given the height its wrapped text needs (no reader auto-fits on load);
-    amounts, year-to-date figures among them, are numbers in the money format."""
+    amounts, year-to-date figures among them, are numbers in the money format. Texts are shown with
+    Chinese punctuation and amounts grouped (text.slip_text)."""
+    slip = slip_text(slip)
     ws.merge_range(0, 0, 0, 3, "", f["title"])
     text(ws, 0, 0, slip.title, f["title"])
     ws.set_row(0, TITLE_HEIGHT)
     r = _pairs(ws, f, 2, slip.facts)
     r += 1
-    for j, h in enumerate(("项目", "金额(元)", "条款", "计算依据")):
+    for j, h in enumerate(("项目", "金额（元）", "条款", "计算依据")):
         ws.write_string(r, j, h, f["head"])
     ws.set_row(r, row_height(1))
     r += 1
@@ -139,15 +155,15 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
         ws.write_number(r, 1, number(Decimal(line.amount) / 100), f["money"])
         text(ws, r, 2, line.article, f["cell"])
         text(ws, r, 3, line.basis, f["cell"])
-        ws.set_row(r, row_height(max(lines_needed(line.label, COLUMN_WIDTHS[0]),
-                                     lines_needed(line.article, COLUMN_WIDTHS[2]),
-                                     lines_needed(line.basis, COLUMN_WIDTHS[3]))))
+        ws.set_row(r, row_height(max(_lines(line.label, COLUMN_WIDTHS[0]),
+                                     _lines(line.article, COLUMN_WIDTHS[2]),
+                                     _lines(line.basis, COLUMN_WIDTHS[3]))))
         r += 1
     text(ws, r, 0, slip.total.label, f["total_l"])
     ws.write_number(r, 1, number(Decimal(slip.total.amount) / 100), f["total"])
     text(ws, r, 2, slip.total.article, f["total_l"])
     text(ws, r, 3, slip.total.basis, f["total_l"])
-    ws.set_row(r, row_height(lines_needed(slip.total.basis, COLUMN_WIDTHS[3])))
+    ws.set_row(r, row_height(_lines(slip.total.basis, COLUMN_WIDTHS[3])))
     r += 2
     if slip.net is not None:
         r = _withholding(ws, f, r, slip)
@@ -160,11 +176,11 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
     for note in slip.notes:
         ws.merge_range(r, 0, r, 3, "", f["cell"])
         text(ws, r, 0, note, f["cell"])
-        ws.set_row(r, row_height(lines_needed(note, sum(COLUMN_WIDTHS))))
+        ws.set_row(r, row_height(_lines(note, sum(COLUMN_WIDTHS))))
         r += 1
     r += 1
     for k, label in enumerate(SIGN_OFF):
-        ws.write_string(r + k // 2, (k % 2) * 2, f"{label}:")
+        ws.write_string(r + k // 2, (k % 2) * 2, f"{label}：")
         ws.write_string(r + k // 2, (k % 2) * 2 + 1, "______________")
     ws.set_row(r, SIGN_HEIGHT)
     ws.set_row(r + 1, SIGN_HEIGHT)

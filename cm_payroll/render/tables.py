@@ -20,14 +20,15 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 
 from cm_payroll.units import RATE_SCALE, SCORE_SCALE
 from cm_payroll.render.xlsx import (CJK_FONT, INT_FMT, LINE_HEIGHT, MONEY_FMT, RATE_FMT, ROW_HEIGHT,
-                                    SCORE_FMT, col_width, lines_needed, new_workbook, number, paused_gc,
+                                    SCORE_FMT, TEXT_INDENT, col_width, lines_needed, new_workbook, number, paused_gc,
                                     row_height, text)
+from cm_payroll.render.text import zh_text
 
 SIGN_OFF = ("计算", "审核", "复核", "签批")     # S-Art.32: 计算、审核、复核、签批
 
 NUMERIC = ("money", "rate", "score", "x100", "int")
 HEADER_FILL = "#DDEBF7"
-NO_LEVEL = "(不分级别)"
+NO_LEVEL = "（不分级别）"
 BRANCH_HEADER = "营业部"
 BRANCH_SHEET = "按营业部汇总"
 HEADER_HEIGHT = ROW_HEIGHT + LINE_HEIGHT + 4      # two lines of wrapped header
@@ -39,13 +40,13 @@ A4_LANDSCAPE_WIDTH_PT = (11.69 - 0.8) * 72
 # reader and does not change this month's pay (a deficit carried into next year, a withheld gross, a
 # liability for a loan's principal). A type not listed here counts as memo (see 说明).
 AMOUNT_MEANING = {
-    "fraud": ("pay", "取消的奖金(减少当月应发)"),
+    "fraud": ("pay", "取消的奖金（减少当月应发）"),
     "compliance_forfeited": ("pay", "取消的合规奖励金"),
-    "correction": ("pay", "补发(+)/追回(−)"),
+    "correction": ("pay", "补发（+）/追回（−）"),
     "override_applied": ("pay", "特殊处理后金额 − 规则计算金额"),
-    "year_end_deficit": ("memo", "结转亏空,下年度扣回;不影响当月应发"),
-    "payment_withheld": ("memo", "暂扣的应发金额(缓发,不是扣减)"),
-    "overdue_liability": ("memo", "本金赔偿责任(备查;罚款已计入当月应发)"),
+    "year_end_deficit": ("memo", "结转亏空，下年度扣回；不影响当月应发"),
+    "payment_withheld": ("memo", "暂扣的应发金额（缓发，不是扣减）"),
+    "overdue_liability": ("memo", "本金赔偿责任（备查；罚款已计入当月应发）"),
 }
 
 
@@ -83,23 +84,28 @@ def _display(kind: str, v) -> str:
 
 
 def _formats(wb) -> dict:
+    # body cells centred vertically (Chinese clear of the top and bottom borders), texts indented,
+    # numbers padded on the right (xlsx.MONEY_FMT …)
+    cell = {"border": 1, "valign": "vcenter"}
     f = {
         "head": wb.add_format({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
                                "align": "center", "valign": "vcenter"}),
-        "money": wb.add_format({"num_format": MONEY_FMT, "border": 1, "valign": "top"}),
-        "rate": wb.add_format({"num_format": RATE_FMT, "border": 1, "valign": "top"}),
-        "score": wb.add_format({"num_format": "#,##0.####", "border": 1, "valign": "top"}),
-        "x100": wb.add_format({"num_format": SCORE_FMT, "border": 1, "valign": "top"}),
-        "int": wb.add_format({"num_format": INT_FMT, "border": 1, "valign": "top"}),
-        "text": wb.add_format({"border": 1, "valign": "top"}),
-        "wrap": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
+        "money": wb.add_format({"num_format": MONEY_FMT, **cell}),
+        "rate": wb.add_format({"num_format": RATE_FMT, **cell}),
+        "score": wb.add_format({"num_format": "#,##0.####_ ", **cell}),
+        "x100": wb.add_format({"num_format": SCORE_FMT, **cell}),
+        "int": wb.add_format({"num_format": INT_FMT, **cell}),
+        "text": wb.add_format({"indent": TEXT_INDENT, **cell}),
+        "wrap": wb.add_format({"text_wrap": True, "indent": TEXT_INDENT, **cell}),
         "total_money": wb.add_format({"num_format": MONEY_FMT, "bold": True, "top": 2, "border": 1,
-                                      "bg_color": "#F2F2F2"}),
+                                      "bg_color": "#F2F2F2", "valign": "vcenter"}),
         "total_int": wb.add_format({"num_format": INT_FMT, "bold": True, "top": 2, "border": 1,
-                                    "bg_color": "#F2F2F2"}),
-        "total_text": wb.add_format({"bold": True, "top": 2, "border": 1, "bg_color": "#F2F2F2"}),
+                                    "bg_color": "#F2F2F2", "valign": "vcenter"}),
+        "total_text": wb.add_format({"bold": True, "top": 2, "border": 1, "bg_color": "#F2F2F2",
+                                     "valign": "vcenter", "indent": TEXT_INDENT}),
         "bold": wb.add_format({"bold": True}),
-        "link": wb.add_format({"border": 1, "font_color": "#0563C1", "underline": 1}),
+        "link": wb.add_format({"border": 1, "font_color": "#0563C1", "underline": 1, "valign": "vcenter",
+                               "indent": TEXT_INDENT}),
     }
     return f
 
@@ -111,7 +117,7 @@ def _print_setup(ws, title: str, header_rows: int = 1) -> None:
     ws.fit_to_pages(1, 0)                # one page wide, as many long as needed
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
     ws.set_header("&C" + title.replace("&", "&&"))
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tuple[str, str, str]],
@@ -163,6 +169,10 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
             shown.append(_display(kind, sum((v for v in frame.get_column(key).to_list() if v is not None), 0)))
         head_w = col_width([header], minimum=4, maximum=max_width)
         body_w = col_width(shown, minimum=6, maximum=max_width)
+        if kind not in NUMERIC:
+            body_w = min(body_w + 1, max_width)        # the indent of a text cell
+        else:
+            body_w += 1                                 # the padding right of a number ("_ ")
         # a header of up to 7 Chinese characters on one line; a longer one wraps over two lines
         # rather than widening a narrow number column
         width = max(body_w, head_w if head_w <= 16 else (head_w + 1) // 2 + 2)
@@ -176,7 +186,7 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
         if key not in widths:
             continue
         for i, v in enumerate(frame.get_column(key).to_list(), start=1):
-            lines = lines_needed(v, widths[key])
+            lines = lines_needed(v, widths[key] - TEXT_INDENT)
             if lines > 1:
                 ws.set_row(i, row_height(min(lines, 12)))
     ws.freeze_panes(1, freeze_cols)
@@ -187,9 +197,9 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
 
 def _sign_off(ws, fmts: dict, row: int, step: int = 3, start: int = 0) -> None:
     for k, label in enumerate(SIGN_OFF):
-        ws.write_string(row, start + k * step, f"{label}:", fmts["bold"])
+        ws.write_string(row, start + k * step, f"{label}：", fmts["bold"])
         ws.write_string(row, start + k * step + 1, "____________")
-    ws.write_string(row + 2, start, "日期:", fmts["bold"])
+    ws.write_string(row + 2, start, "日期：", fmts["bold"])
     ws.write_string(row + 2, start + 1, "____________")
 
 
@@ -413,7 +423,7 @@ def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:
             "gap": 60,
         })
     font = {"name": CJK_FONT}
-    chart.set_title({"name": "应发合计:按级别与状态(元)", "name_font": {"size": 13, **font}})
+    chart.set_title({"name": "应发合计：按级别与状态（元）", "name_font": {"size": 13, **font}})
     chart.set_x_axis({"name": "级别", "name_font": font, "num_font": font})
     chart.set_y_axis({"name": "元", "num_format": "#,##0", "major_gridlines": {"visible": True},
                       "name_font": font, "num_font": font})
@@ -444,6 +454,12 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     ws = wb.add_worksheet(sheet)
     fmts = _formats(wb)
     wrap = [k for k, h, _ in columns if h == "说明"]
+    if wrap and frame.height and frame.get_column(wrap[0]).dtype == pl.String:
+        # amounts in 说明 grouped as the 金额影响 column shows them, Chinese punctuation (text.py)
+        key = wrap[0]
+        said = frame.get_column(key).unique().drop_nulls().to_list()
+        frame = frame.with_columns(pl.col(key).replace_strict({s: zh_text(s) for s in said}, default=None,
+                                                              return_dtype=pl.String))
     after = _write_table(wb, ws, fmts, frame, columns, False, wrap_keys=wrap,
                          freeze_cols=_id_columns(columns), max_width=60)
     for j, (_, h, _) in enumerate(columns):
@@ -481,7 +497,7 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     r = 0
     sums = {"pay": 0, "memo": 0}
     for r, (code, label, article) in enumerate(all_types, start=1):
-        kind, meaning = meanings.get(code, ("memo", "见说明(未计入影响当月应发)"))
+        kind, meaning = meanings.get(code, ("memo", "见说明（未计入影响当月应发）"))
         cs.write_string(r, 0, label, fmts["text"])
         cs.write_string(r, 1, code, fmts["text"])
         text(cs, r, 2, article, fmts["text"])
@@ -507,7 +523,7 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
         text(cs, r, 7, meaning if has_amount else "", fmts["text"])
         if code in first_row:
             cs.write_url(r, 8, f"internal:{src}!A{first_row[code] + 1}", fmts["link"],
-                         string=f"第 {first_row[code] + 1} 行起", tip=f"{label}:{count_of[code]} 件")
+                         string=f"第 {first_row[code] + 1} 行起", tip=f"{label}：{count_of[code]} 件")
         else:
             cs.write_blank(r, 8, None, fmts["text"])
     t = r + 1
@@ -518,14 +534,15 @@ def exceptions_report(title: str, frame: pl.DataFrame, columns: list[tuple[str, 
     cs.write_formula(t, 4, f"=SUM(E2:E{t})", fmts["total_int"], sum(approvals.values()))
     cs.write_formula(t, 5, f"=SUM(F2:F{t})", fmts["total_money"], number(Decimal(sums["pay"]) / 100))
     cs.write_formula(t, 6, f"=SUM(G2:G{t})", fmts["total_money"], number(Decimal(sums["memo"]) / 100))
-    cs.write_string(t, 7, "两列分别相加,备查金额不计入影响当月应发", fmts["total_text"])
+    cs.write_string(t, 7, "两列分别相加，备查金额不计入影响当月应发", fmts["total_text"])
     cs.write_blank(t, 8, None, fmts["total_text"])
     cs.set_column(0, 0, col_width([t[1] for t in all_types] + ["类型"], minimum=10))
-    cs.set_column(1, 1, col_width([t[0] for t in all_types], minimum=10))
+    # the English 类型代码 hidden, as on the first sheet (the formulas still read it)
+    cs.set_column(1, 1, col_width([t[0] for t in all_types], minimum=10), None, {"hidden": True})
     cs.set_column(2, 2, col_width([t[2] for t in all_types], minimum=10))
     cs.set_column(3, 4, 9)
     cs.set_column(5, 6, 16)
-    cs.set_column(7, 7, col_width([m for _, m in meanings.values()] + ["两列分别相加,备查金额不计入影响当月应发"],
+    cs.set_column(7, 7, col_width([m for _, m in meanings.values()] + ["两列分别相加，备查金额不计入影响当月应发"],
                                   minimum=10, maximum=44))
     cs.set_column(8, 8, 12)
     cs.set_default_row(ROW_HEIGHT)

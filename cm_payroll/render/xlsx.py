@@ -26,10 +26,13 @@ DEFAULT_FONT = {"font_name": CJK_FONT, "font_size": 11, "font_charset": 134, "fo
 ROW_HEIGHT = 18.0            # points: one line of 11 pt Chinese with room above and below
 LINE_HEIGHT = 14.5           # points per further line of wrapped text
 
-MONEY_FMT = "#,##0.00;[Red]-#,##0.00"
-RATE_FMT = "0.00%"
-SCORE_FMT = "#,##0.00"
-INT_FMT = "#,##0"
+# number formats keep a space's width right of the digits ("_ "), so that a number never touches the
+# cell border nor runs into the text of the next column
+MONEY_FMT = "#,##0.00_ ;[Red]-#,##0.00_ "
+RATE_FMT = "0.00%_ "
+SCORE_FMT = "#,##0.00_ "
+INT_FMT = "#,##0_ "
+TEXT_INDENT = 1              # text cells indented by one level: clear of the left border
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ Where things are:
 
 from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
-from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
+from cm_payroll.rulebooks.rcc.month import COMPONENTS, check_month, compute_month
 from cm_payroll.rulebooks.rcc.opening import seed_state
 from cm_payroll.rulebooks.rcc.params import check as check_params
 from cm_payroll.rulebooks.rcc.present import slips, summary
@@ -26,5 +26,5 @@ ID = "rcc"
 # The ledger's aux frames (aux_<name>.parquet): charged overdue loans, the visit history, the tax state (SPEC 9).
 AUX_SCHEMAS = {AUX_CHARGED: _overdue.CHARGED_SCHEMA, AUX_VISITS: _checks.VISITS_SCHEMA, AUX_TAX: _TAX_STATE}
 
-__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params",
+__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "TRACKS", "check_params",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

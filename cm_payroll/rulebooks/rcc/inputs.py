@@ -7,6 +7,7 @@ they imply are used by the assessment (CONDUCT_FULL, MANAGEMENT_FULL).
 """
 
 from cm_payroll.rulebooks.rcc.opening import OPENING
+from cm_payroll.rulebooks.shared.approvals import APPROVALS
 from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS
 from cm_payroll.schema import COMMON, ID, Column, FileSpec
 
@@ -90,4 +91,4 @@ MANAGEMENT = FileSpec(
 )
 
 # DEDUCTIONS (optional, SPEC 9): what the month withholds besides the tax, read by rulebooks/tax.
-FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:] + (DEDUCTIONS, OPENING)
+FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:] + (DEDUCTIONS, OPENING, APPROVALS)

@@ -29,11 +29,6 @@ from cm_payroll.units import rate as fmt_rate
 from cm_payroll.units import yuan_expr
 from cm_payroll.validate import MonthInputs
 
-# The per-manager figures of the summary besides the components: (key, header, kind).
-SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("score_x100", "百分考核得分", "x100"),
-)
-
 # Events that only the securities rulebook knows (decision 28: ignored with an input_warning).
 SECURITIES_ONLY_EVENTS = ("compliance_violation", "transfer_request", "convert_to_advisor")
 

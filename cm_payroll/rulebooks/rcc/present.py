@@ -56,7 +56,7 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
             ("管户贷款", f"{r['loans']} 笔(逾期 {r['loans_overdue']} 笔,其中当年发放 {r['overdue_this_year']} 笔)"),
             ("百分考核得分", hundredths(r["score_x100"])),
         ]
-        lines, total = slip_lines(r, COMPONENTS, p, month, "SPEC 6")
+        lines, total = slip_lines(r, COMPONENTS, p, month, "docs/使用说明.md §6.2")
         notes = [n for f in NOTES for n in f(r, p)]
         withholding, net = tax_lines(r, month)
         yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, [], notes,

@@ -11,7 +11,7 @@ Where things are:
 
 from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.securities.inputs import FILES
-from cm_payroll.rulebooks.securities.month import (COMPONENTS, SUMMARY_COLUMNS, check_month,
+from cm_payroll.rulebooks.securities.month import (COMPONENTS, check_month,
                                                    compute_month)
 from cm_payroll.rulebooks.securities.opening import seed_state
 from cm_payroll.rulebooks.securities.explain import focus as explain_focus
@@ -25,5 +25,5 @@ ID = "securities"
 AUX_SCHEMAS = {AUX_TAX: _TAX_STATE}
 TRACKS = ("sales", "advisor")
 
-__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params", "explain_focus",
+__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "TRACKS", "check_params", "explain_focus",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

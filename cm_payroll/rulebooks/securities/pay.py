@@ -82,7 +82,9 @@ def _bonus_basis(r: dict, p: Params, _m: int) -> str:
     elif r["veteran"]:
         why = (f"(入职{p.veteran.min_tenure_years}年以上且年化积分低于{score(p.veteran.below_score)},"
                f"按{rate(p.veteran.rate)}计提,S-Art.13/14)")
-    return f"实际净收入 {yuan(max(r['net_income'], 0))} × {rate(r['rate'])}{why}"
+    if r["net_income"] < 0:     # the rule's max(实际净收入, 0), shown beside the negative income
+        return f"max(实际净收入, 0) = max({yuan(r['net_income'])}, 0) = 0.00 × {rate(r['rate'])}{why}"
+    return f"实际净收入 {yuan(r['net_income'])} × {rate(r['rate'])}{why}"
 
 
 PERFORMANCE_BONUS = Component(

@@ -55,8 +55,18 @@ def _facts(r: dict, p: Params) -> list[tuple[str, str]]:
         ("开发关系客户日均资产", yuan(r["relationship_assets"])),
         ("计提比例", rate(r["rate"])), ("有效人力", str(r["effective_heads"])),
         ("计入客户数", f"{r['clients_counted']}(内部转入 {r['clients_transferred']} 户不计,S-Art.36)"),
-        ("发放状态", PAYMENT_LABELS.get(r["payment_status"], r["payment_status"])),
+        ("发放状态", _payment(r)),
     ]
+
+
+def _payment(r: dict) -> str:
+    """发放状态 on the slip: 正常 beside a reduced status says what it means (paid on time, not
+    withheld; the amounts follow the status), so that 正常 next to 仅发基础工资 does not read as a
+    contradiction."""
+    label = PAYMENT_LABELS.get(r["payment_status"], r["payment_status"])
+    if r["payment_status"] == "normal" and r["status"] not in ("active", "trainee"):
+        return f"{label}(按时发放,未暂扣;各项金额已按状态“{STATUS_LABELS.get(r['status'], r['status'])}”计算)"
+    return label
 
 
 def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[Slip]:
