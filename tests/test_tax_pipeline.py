@@ -214,15 +214,6 @@ def tax2019(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def sample2013(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sample2013")
-    r = run_cli("month", "2013-12", "--input", str(ROOT / "sample_data" / "securities"), "--output", str(out),
-                "--quiet")
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 def test_2019_sample_recomputed_independently(tax2019: Path) -> None:
     """累计预扣法 recomputed from 应发合计 (summary) and the deductions files, month by month."""
     ytd: dict[str, dict] = {}
@@ -252,13 +243,13 @@ def test_2019_sample_recomputed_independently(tax2019: Path) -> None:
     assert checked > 60 and any(y["withheld"] > 0 for y in ytd.values())
 
 
-def test_2013_sample_recomputed_independently(sample2013: Path) -> None:
+def test_2013_sample_recomputed_independently(securities_year: Path) -> None:
     """2013: each month taxed alone (3,500, the 2011 table); December's year-end bonus taxed apart with the
     shortfall rule (国税发〔2005〕9号)."""
     bonus_taxed = 0
     for k in range(parse_month("2013-01"), parse_month("2013-12") + 1):
         month = f"2013-{k % 12 + 1:02d}"
-        summary = _summary(sample2013 / month / f"payroll_{month}.xlsx")
+        summary = _summary(securities_year / month / f"payroll_{month}.xlsx")
         ded = _deductions(ROOT / "sample_data" / "securities" / month / "deductions.xlsx")
         for mid, row in summary.items():
             d = ded[mid]
