@@ -14,16 +14,14 @@ from typing import Annotated, Optional
 import typer
 import typer.core
 from rich.console import Console, ConsoleDimensions
+from typer import _click                      # the Click that Typer vendors
+from typer._click.globals import get_current_context
 from rich.markup import escape
 from rich.table import Table
 
 from cm_payroll import __version__, i18n, units
 from cm_payroll.errors import EXIT_INPUT, EXIT_USAGE, InputErrors, Locked, PayrollError
 from cm_payroll.i18n import set_lang, t
-
-_click = typer.core._click          # the Click that Typer vendors
-from typer._click.globals import get_current_context  # noqa: E402
-
 
 class _Console(Console):
     """On a terminal, lines wrap at its width; elsewhere (a pipe, a file, cron mail) they never wrap, so
@@ -60,6 +58,8 @@ class _Group(typer.core.TyperGroup):
             code = _interrupted(as_json, args)
         except KeyboardInterrupt:
             code = _interrupted(as_json, args)
+        except _Interrupted as exc:
+            code = _interrupted(as_json, args, exc.key)
         else:
             if code == 130:          # Typer turns KeyboardInterrupt into exit 130 silently
                 code = _interrupted(as_json, args)
@@ -132,12 +132,24 @@ def _main(version: Annotated[Optional[bool], typer.Option("--version", callback=
 REASONS = ("input_errors", "usage", "closed", "locked", "ledger_damaged", "missing_system_package",
            "output_unwritable", "refused", "interrupted", "different")
 _RUN_KEYS = {"rulebook": None, "output_root": None, "months": [], "pending_months": [], "nothing_to_do": False,
-             "rulebook_change": [], "output_changes": []}
+             "rulebook_change": [], "output_changes": [], "corrections": [], "signoff_discarded": [],
+             "unchanged_months": []}
 JSON_KEYS: dict[str, dict] = {
+    "sign": {"month": None, "state": None, "signature": None},
+    "approve": {"month": None, "recorded": [], "file": None},
+    "release": {"month": None, "files": [], "paid": 0, "withheld": 0, "total": None},
+    "status": {"output_root": None, "months": [], "pending_corrections": []},
+    "audit": {"findings": [], "notes": []},
     "month": _RUN_KEYS, "year": _RUN_KEYS,
     "validate": {"month": None, "files": [], "warnings": []},
     "diff": {"a": None, "b": None, "equal": None, "changes": [], "added": [], "removed": [], "sheets_added": [],
              "sheets_removed": [], "totals": {}},
+    "explain": {"month": None, "manager_id": None, "name": None, "branch": None, "version": None, "rulebook": None,
+                "status": None, "track": None, "payment_status": None, "components": [], "gross_pay": None,
+                "warnings": []},
+    "what-if": {"month": None, "rulebook": None, "official_version": None, "months_recomputed": [], "workbook": None,
+                "managers": 0, "changed_parameters": [], "total_differences_fen": {}, "per_month": [],
+                "months_total_differences_fen": {}},
 }
 
 
@@ -155,12 +167,13 @@ def _command_name() -> str | None:
     return ctx.info_name if ctx is not None else None
 
 
-def _fail(exc: PayrollError, as_json: bool) -> None:
+def _fail(exc: PayrollError, as_json: bool, command: str | None = None) -> None:
     _stop_progress()
+    command = command or _command_name()
     zh = i18n.lang() == "zh"
     if isinstance(exc, InputErrors):
         if as_json:
-            out.print_json(_envelope(_command_name(), {"month": exc.month}, exit_code=exc.exit_code,
+            out.print_json(_envelope(command, {"month": exc.month}, exit_code=exc.exit_code,
                                      reason=exc.reason, error=i18n.translate(str(exc).split(":\n")[0]),
                                      errors=[i.as_dict() for i in exc.issues]))
         else:
@@ -175,7 +188,7 @@ def _fail(exc: PayrollError, as_json: bool) -> None:
     else:
         message = i18n.translate(str(exc))
         if as_json:
-            out.print_json(_envelope(_command_name(), exit_code=exc.exit_code, reason=exc.reason, error=message))
+            out.print_json(_envelope(command, exit_code=exc.exit_code, reason=exc.reason, error=message))
         else:
             # the message holds paths: "[...]" in a folder name is text, not console markup
             err.print(f"[bold red]{t('err.error')}[/]{'' if zh else ' '}{escape(message)}", highlight=False)
@@ -183,17 +196,14 @@ def _fail(exc: PayrollError, as_json: bool) -> None:
 
 
 def _wait_args(args: list[str]) -> list[str]:
-    """`--wait` may stand alone (wait as long as it takes) or carry seconds (`--wait=60`, `--wait 60`);
-    Click options take a value or none, so a bare `--wait` becomes `--wait=inf` here."""
+    """`--wait` stands alone (wait as long as it takes) or carries seconds as `--wait=60`; Click options
+    take a value or none, so a bare `--wait` becomes `--wait=inf` here (`--wait 60` would make 60 an
+    argument: `year --wait 2013` stays the year 2013)."""
     res = []
     for k, a in enumerate(args):
         if a == "--":
             return res + args[k:]
-        if a == "--wait":
-            nxt = args[k + 1] if k + 1 < len(args) else ""
-            if not nxt.replace(".", "", 1).isdigit():
-                a = "--wait=inf"
-        res.append(a)
+        res.append("--wait=inf" if a == "--wait" else a)
     return res
 
 
@@ -285,13 +295,29 @@ def _usage_failed(exc, args: list[str], as_json: bool) -> int:
     return code
 
 
-def _interrupted(as_json: bool, args: list[str]) -> int:
+class _Interrupted(Exception):
+    """Ctrl-C during a run, with what became of the output folder (the key of its message)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _interrupted_run(output: Path) -> _Interrupted:
+    """Ctrl-C in month/year: nothing was changed, unless the commit was already journaled (the next run
+    completes it, as after a kill)."""
+    from cm_payroll.ledger import LEDGER
+    journaled = (Path(output) / LEDGER / "JOURNAL.json").exists()
+    return _Interrupted("err.interrupted.journaled" if journaled else "err.interrupted")
+
+
+def _interrupted(as_json: bool, args: list[str], key: str = "err.interrupted") -> int:
     _stop_progress()
     if as_json:
         command = next((a for a in args if a in JSON_KEYS), None)
-        out.print_json(_envelope(command, exit_code=130, reason="interrupted", error=t("err.interrupted")))
+        out.print_json(_envelope(command, exit_code=130, reason="interrupted", error=t(key)))
     else:
-        err.print(t("err.interrupted"), highlight=False, markup=False)
+        err.print(t(key), highlight=False, markup=False)
     return 130
 
 
@@ -461,6 +487,8 @@ def month(
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
+    except KeyboardInterrupt:
+        raise _interrupted_run(output) from None
     _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None,
                    forced=force and _same_as_before(summary))
 
@@ -495,6 +523,8 @@ def year(
         _fail(exc, as_json)
     except ValueError as exc:
         _fail(_usage(exc), as_json)
+    except KeyboardInterrupt:
+        raise _interrupted_run(output) from None
     _print_summary(summary, quiet, as_json, _password_list(rules) if protect_slips else None)
 
 
@@ -609,12 +639,12 @@ def _what_if(month: str, input: Path, output: Path, rules: str, dest: Path, forc
             raise UsageError("--what-if and --force cannot be combined")
         summary = what_if(month, input, output, rules, dest)
     except PayrollError as exc:
-        _fail(exc, as_json)
+        _fail(exc, as_json, "what-if")
     except ValueError as exc:
-        _fail(_usage(exc), as_json)
+        _fail(_usage(exc), as_json, "what-if")
     except OSError as exc:          # the what-if folder cannot be written: exit 3, no traceback
         from cm_payroll.ledger import output_error
-        _fail(output_error(exc, dest), as_json)
+        _fail(output_error(exc, dest), as_json, "what-if")
     if as_json:
         out.print_json(_envelope("what-if", summary))
     elif not quiet:
@@ -789,7 +819,7 @@ def _state(state: str) -> str:
 
 
 def _json_ok(obj: dict) -> None:
-    out.print_json(json.dumps({"ok": True, "exit_code": 0, **obj}, ensure_ascii=False))
+    out.print_json(_envelope(_command_name(), obj))
 
 
 def _life(fn, as_json: bool):
@@ -942,9 +972,9 @@ def audit(
             _fail(UsageError(f"--report {report}: {exc.strerror or exc}"), as_json)
     n = sum(1 for f in findings if f.kind == "finding")
     if as_json:
-        out.print_json(json.dumps({"ok": n == 0, "exit_code": 1 if n else 0, "findings": [vars(f) for f in findings
-                                   if f.kind == "finding"], "notes": [vars(f) for f in findings if f.kind == "note"]},
-                                  ensure_ascii=False))
+        out.print_json(_envelope("audit", {"findings": [vars(f) for f in findings if f.kind == "finding"],
+                                           "notes": [vars(f) for f in findings if f.kind == "note"]},
+                                 exit_code=1 if n else 0, reason="findings" if n else None))
     else:
         if not quiet or n:
             for f in findings:

@@ -87,6 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "err.more": {"en": "… and {n} more (use --json for all)", "zh": "…… 另有 {n} 处(用 --json 查看全部)"},
     "err.error": {"en": "error:", "zh": "错误："},
     "err.interrupted": {"en": "interrupted; nothing was changed", "zh": "已中断，未作任何更改"},
+    "err.interrupted.journaled": {"en": "interrupted during the commit, which was journaled: the next run (or any "
+                                        "cm-payroll command on this output folder) completes it",
+                                  "zh": "在提交过程中中断；提交已记入日志，下一次运行(或对该输出目录运行任何 "
+                                        "cm-payroll 命令)会完成它"},
     "err.wait": {"en": "--wait {value!r}: give a number of seconds (--wait=60) or none (--wait: no limit)",
                  "zh": "--wait {value!r}：请给出秒数(--wait=60)，或不给(--wait：一直等待)"},
     "wait.waiting": {"en": "another cm-payroll run holds the output folder; waiting for it to finish{limit} …",

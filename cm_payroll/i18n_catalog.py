@@ -112,7 +112,7 @@ CATALOG: list[tuple[str, object]] = [
     (r"pending corrections that no re-run booked \(forged or damaged\):", "有不是重新计算产生的待处理差错更正(伪造或已损坏)："),
     (r"the chain to the previous month is broken", "与上一个月的链接已断开"),
     (r"unknown ledger format (?P<f>\S+)", "未知的台账格式 {f}"),
-    (r"(?<!ledger head) is damaged \((?P<d>.*?)\)(?= Restore| restore|;|\n|$)", " 已损坏(技术信息：{d})"),
+    (r"(?<=manifest\.json) is damaged \((?P<d>.*?)\)(?= Restore| restore|;|\n|$)", " 已损坏(技术信息：{d})"),
     (r" is not a readable Parquet file \((?P<d>[^)]*)\)", " 不是可读取的 Parquet 文件(技术信息：{d})"),
     (r": column (?P<c>\w+) is missing", "：缺少列 {c}"),
     (r": column (?P<c>\w+) is (?P<a>\w+), expected (?P<b>\w+)", "：列 {c} 的类型是 {a}，应为 {b}"),
@@ -285,7 +285,7 @@ CATALOG: list[tuple[str, object]] = [
      r"range ends at column (?P<col>\w+), row (?P<r>[\d,]+)\), then save the file again",
      "已用区域 A1:{c} 共 {n} 个单元格，超过上限 {l}(input_limits.max_cells)：请删除表格右侧或下方远处多余的单元格"
      "(已用区域止于第 {col} 列、第 {r} 行)，然后重新保存"),
-    (r"the sheet holds content up to (?P<f>\w+) \(repeated rows or columns\), beyond the (?P<r>[\d,]+) rows × "
+    (r"the sheet holds content up to (?P<f>\S+) \(repeated rows or columns\), beyond the (?P<r>[\d,]+) rows × "
      r"(?P<c>[\d,]+) columns of a sheet: the reader would drop it; delete the repeated rows or columns, or save the "
      r"file again", "工作表的内容延伸到 {f}(重复的行或列)，超出工作表 {r} 行 × {c} 列的范围，读取时会被丢弃：请删除"
      "重复的行或列，或重新保存文件"),
@@ -293,6 +293,12 @@ CATALOG: list[tuple[str, object]] = [
      r"\(the limit is (?P<l>[\d,]+): a zip bomb or a corrupted file\); save it again from Excel/WPS, or split it",
      "已拒绝：工作簿解压后为 {n} 字节(压缩时 {m} 字节，上限 {l})：可能是 zip 炸弹或已损坏的文件；请在 Excel/WPS "
      "中重新保存，或拆分文件"),
+    (r"credit manager (?P<m>\S+) \(roster row (?P<r>\d+)\) has no targets row; every credit manager needs one with "
+     r"an interest target \(decision 28\)",
+     "信贷客户经理 {m}(花名册第 {r} 行)在 targets 文件中没有记录；每位信贷客户经理都必须有一行，含收息目标"
+     "(docs/使用说明.md §6.4)"),
+    (r"deposit_target_avg of (?P<m>\S+) is 0; it must be positive or blank for the default \(decision 19\)",
+     "{m} 的存款保底日均余额为 0；应为正数，或留空取默认值(docs/使用说明.md §6.4)"),
     # ---- what the reader libraries say (calamine/fastexcel, polars, openpyxl), inside the messages above
     (r"[Ii]nvalid [Zz]ip archive", "zip 包无效"),
     (r"[Ff]ile is not a zip file", "文件不是 zip 包"),

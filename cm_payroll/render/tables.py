@@ -264,9 +264,9 @@ def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, s
     _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2)
     _print_setup(ws, title)
     keys = [k for k, _, _ in columns]
-    # a block of money columns after 应发合计 (SPEC 9: 社保个人 … 实发合计) prints on a page of its own
     _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
-                    split=keys.index(gross_key) + 1 if gross_key in keys else None)
+                    prefer=[keys.index(gross_key) + 1] if gross_key in keys else [])
+    keys = [k for k, _, _ in columns]
     heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
     if BRANCH_HEADER in heads and frame.height:
         _branch_sheet(wb, fmts, title, sheet, frame, columns)
@@ -284,15 +284,16 @@ def _pixels(width: float) -> float:
     return width * 9 + 5
 
 
+MIN_PRINT_SCALE = 0.6             # a wide summary prints at 60 % or more (≈ 6.5 pt of an 11 pt font)
+
+
 def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
-                    split: int | None = None) -> None:
+                    prefer: Sequence[int] = ()) -> None:
     """A wide table on A4 landscape, two pages wide: the columns cut once — before the block of pay
     components (the last run of three or more money columns) when there is one, else where the two
     pages come out most even — the first `repeat` columns (工号, 姓名) and the header row printed on
     both, page 2 beside page 1 (across, then down), one print scale for the sheet so that the wider
-    page fits (at most 100 %); as many pages long as needed. `split`: the column after 应发合计; when
-    money columns follow it in the same block (SPEC 9: 社保个人 … 实发合计) they are cut once more, onto
-    a third page."""
+    page fits (at most 100 %); as many pages long as needed."""
     pts = [_pixels(w) * 0.75 for w in widths]
     if len(pts) <= repeat + 2 or sum(pts) <= A4_LANDSCAPE_WIDTH_PT:
         return                            # fits on one page wide: fit_to_pages(1, 0) stays
@@ -311,10 +312,24 @@ def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | Non
             cut = runs[-1][0]
     if cut is None:
         cut = min(range(repeat + 1, len(pts)), key=lambda c: (max(sum(pts[:c]), rep + sum(pts[c:])), c))
+    # the columns after the cut on as many further pages as they need at a legible scale (the pay
+    # components and, with net pay, the deductions: a page each when they do not fit on one)
+    # (a page that must end ends at the last `prefer`red column boundary on it, e.g. after 应发合计)
+    limit = max(sum(pts[:cut]), A4_LANDSCAPE_WIDTH_PT / MIN_PRINT_SCALE)
     cuts = [cut]
-    if split is not None and kinds and cut < split < len(kinds) and kinds[split] == "money":
-        cuts.append(split)
-    wider = max([sum(pts[:cut])] + [rep + sum(pts[a:b]) for a, b in zip(cuts, cuts[1:] + [len(pts)])])
+    j = cut
+    while j < len(pts):
+        width, k = rep, j
+        while k < len(pts) and (width + pts[k] <= limit or k == j):
+            width += pts[k]
+            k += 1
+        if k < len(pts):
+            better = [p for p in prefer if j < p <= k]
+            k = max(better) if better else k
+            cuts.append(k)
+        j = k
+    bounds = [0] + cuts + [len(pts)]
+    wider = max(sum(pts[lo:hi]) + (rep if lo else 0) for lo, hi in zip(bounds, bounds[1:]))
     # a print scale (which turns fit-to-page off: fit-to-page would override the manual break)
     ws.set_print_scale(max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / wider * 92))))   # 8 % to spare
     ws.set_v_pagebreaks(cuts)

@@ -260,7 +260,9 @@ def test_reader_never_touches_a_run_in_progress(year, tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         def staged_manifest() -> bool:
             try:            # the folder may vanish between the listing and the scan (a previous staging removed)
-                return any((root / ".staging").glob("*/ledger/2013-02/manifest.json"))
+                # everything staged (the run's rulebook is staged last, just before the wait)
+                return any((root / ".staging").glob("*/ledger/2013-02/manifest.json")) and \
+                    any((root / ".staging").glob("*/rulebooks/*.toml"))
             except FileNotFoundError:
                 return False
         while not staged_manifest():
