@@ -135,6 +135,9 @@ def explain(output_dir: Path, month: str, manager_id: str, input_dir: Path | Non
     }
 
 
+REGIMES = {"monthly": "按月计税", "cumulative": "累计预扣法"}
+
+
 def _tax(row: dict, rb, rows_by_file: dict, manager_id: str) -> dict:
     """SPEC 9 — the 代扣项目 of a month with a deductions file, each traced like a component (the tax
     parameters in force in the month of receipt, the figures of the computation, the deductions row);
@@ -154,7 +157,8 @@ def _tax(row: dict, rb, rows_by_file: dict, manager_id: str) -> dict:
             "key": c.key, "label": c.label, "amount": _yuan(row[c.key]), "article": article_of(c, row),
             "rule": c.rule(None), "basis": c.basis(row, None, 0),
             "parameters": [used[p] for p in c.params if p in used],
-            "figures": [{"label": f.label, "value": _figure(f.kind, row.get(f.column))} for f in c.figures],
+            "figures": [{"label": f.label, "value": REGIMES.get(row.get(f.column), row.get(f.column))
+                         if f.column == "tax_regime" else _figure(f.kind, row.get(f.column))} for f in c.figures],
             "inputs": [_input_view(rows_by_file[f], f, manager_id) for f in c.inputs if f in rows_by_file],
         })
     deducted = sum(row[c.key] for c in TAX_COMPONENTS[:-1])

@@ -38,7 +38,7 @@ from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rule
 from cm_payroll.rulebooks import module_for
 from cm_payroll.rulebooks.shared import approvals as approvals_
 from cm_payroll.rulebooks.shared.opening import OPENING_STEM
-from cm_payroll.rulebooks.tax.apply import LISTED_WHEN_PRESENT, apply_tax
+from cm_payroll.rulebooks.tax.apply import LISTED_WHEN_PRESENT, apply_tax, keep_paid_tax_state
 from cm_payroll.validate import MonthInputs, Warning_, load_month
 
 Reporter = Callable[[str, str], None]
@@ -425,6 +425,7 @@ def execute(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan: Plan, input_dir
         for c in computed:
             x = names[c.month]
             booked += gross_differences(ledger.read(x, "pay"), c.result.pay, x, ledger.next_version(x)).to_dicts()
+        keep_paid_tax_state(computed, ledger)      # SPEC 9: the tax state of what was paid carries on
         state, aux = computed[-1].result.state, computed[-1].result.aux
     pending = list(ledger.pending_corrections)
     shown: list[dict] = []

@@ -123,7 +123,7 @@ def _line(ws, f: dict, r: int, line: SlipLine, total: bool = False) -> None:
 
 def _withholding(ws, f: dict, r: int, slip: Slip) -> int:
     """代扣项目 (SPEC 9): the deduction lines under their heading, 实发合计 last; the next free row."""
-    for j, h in enumerate(("代扣项目", "金额(元)", "条款", "计算依据")):
+    for j, h in enumerate(("代扣项目", "金额（元）", "条款", "计算依据")):
         ws.write_string(r, j, h, f["head"])
     ws.set_row(r, row_height(1))
     r += 1

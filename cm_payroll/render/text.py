@@ -113,6 +113,8 @@ def slip_text(slip):
         total=replace(slip.total, label=_maybe(slip.total.label), basis=_maybe(slip.total.basis)),
         ytd=[(_maybe(k), _maybe(v)) for k, v in slip.ytd],
         notes=[_maybe(n) for n in slip.notes],
+        withholding=[replace(ln, label=_maybe(ln.label), basis=_maybe(ln.basis)) for ln in slip.withholding],
+        net=None if slip.net is None else replace(slip.net, label=_maybe(slip.net.label), basis=_maybe(slip.net.basis)),
     )
 
 

@@ -13,8 +13,10 @@ from cm_payroll.errors import InputIssue
 from cm_payroll.rulebooks.shared import opening as shared
 from cm_payroll.rulebooks.rcc.employment import STATE_SCHEMA
 from cm_payroll.schema import FileSpec
+from cm_payroll.rulebooks.tax.opening import OPENING_COLUMNS as TAX_OPENING
 
-OPENING = FileSpec(shared.OPENING_STEM, "期初数据", (shared.MANAGER,), key=("manager_id",))
+# SPEC 9: the year-to-date figures of cumulative withholding (rulebooks/tax) are its only columns here
+OPENING = FileSpec(shared.OPENING_STEM, "期初数据", (shared.MANAGER, *TAX_OPENING), key=("manager_id",))
 
 
 def seed_state(inputs, start: int) -> tuple[pl.DataFrame, list[InputIssue], pl.DataFrame]:

@@ -25,6 +25,7 @@ from cm_payroll.units import SCORE_SCALE
 from cm_payroll.months import fmt_month
 from cm_payroll.rulebooks.shared import opening as shared
 from cm_payroll.rulebooks.securities.employment import STATE_SCHEMA
+from cm_payroll.rulebooks.tax.opening import OPENING_COLUMNS as TAX_OPENING
 from cm_payroll.schema import YES_NO, Column, FileSpec
 
 OPENING = FileSpec(
@@ -38,6 +39,7 @@ OPENING = FileSpec(
         Column("trigger_months", "近12月待岗触发月份", "text", nullable=True),
         Column("request_count", "近12月转岗申请次数", "score", nullable=True),
         Column("standby_next", "下月待岗培训", "bool", nullable=True, categories=YES_NO),
+        *TAX_OPENING,     # SPEC 9: the year-to-date figures of cumulative withholding (rulebooks/tax)
     ),
     key=("manager_id",),
 )

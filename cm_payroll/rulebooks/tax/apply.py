@@ -25,11 +25,14 @@ from pathlib import Path
 
 import polars as pl
 
-from cm_payroll.errors import UsageError
+from cm_payroll.errors import InputErrors, UsageError
+from cm_payroll.months import fmt_month
 from cm_payroll.rulebook import Rulebook, load_rulebook
 from cm_payroll.rulebooks.base import MonthContext, MonthResult
 from cm_payroll.rulebooks.tax import TRACE_SCHEMA, compute_tax, params_at, receipt_month
+from cm_payroll.rulebooks.shared.opening import OPENING_STEM
 from cm_payroll.rulebooks.tax.deductions import MONEY
+from cm_payroll.rulebooks.tax.opening import seed_state
 from cm_payroll.rulebooks.tax.net import LINES
 from cm_payroll.rulebooks.tax.state import STATE_SCHEMA
 
@@ -58,7 +61,7 @@ def tax_source(pay_rb: Rulebook) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(spec: str, mtime: float) -> Rulebook:
+def _load(spec: str, mtime_ns: int) -> Rulebook:
     rb = load_rulebook(spec)
     if rb.id != "tax":
         raise UsageError(f"tax rulebook {spec}: [rulebook] id is {rb.id!r}, not \"tax\"")
@@ -68,10 +71,10 @@ def _load(spec: str, mtime: float) -> Rulebook:
 def tax_rulebook(pay_rb: Rulebook) -> Rulebook:
     spec = tax_source(pay_rb)
     try:
-        mtime = Path(spec).stat().st_mtime if spec != "tax" else 0.0
+        mtime_ns = Path(spec).stat().st_mtime_ns if spec != "tax" else 0
     except OSError:
         raise UsageError(f"rulebook {pay_rb.source}: [rulebook] tax = {spec}: no such file") from None
-    return _load(spec, mtime)
+    return _load(spec, mtime_ns)   # an edited branch file is read again
 
 
 def deductions_frame(inputs) -> pl.DataFrame | None:
@@ -88,6 +91,13 @@ def apply_tax(result: MonthResult, inputs, ctx: MonthContext) -> MonthResult:
     params = params_at(trb, receipt_month(trb, ctx.month))
     ded = deductions_frame(inputs)
     prior = ctx.aux.get(AUX_TAX)
+    opening = getattr(inputs, "tables", {}).get(OPENING_STEM)
+    if opening is not None and opening.present and (prior is None or prior.height == 0):
+        # the first month of an output folder begun with --start (the only month an opening file is
+        # read): the year-to-date figures of cumulative withholding (SPEC 9 "Adopting mid-year")
+        prior, issues = seed_state(opening.frame, params, opening.file)
+        if issues:
+            raise InputErrors(issues, fmt_month(ctx.month))
     pay = result.pay
     clash = [k for k in PAY_COLUMNS if k in pay.columns]
     if clash:
@@ -112,6 +122,17 @@ def apply_tax(result: MonthResult, inputs, ctx: MonthContext) -> MonthResult:
                                exceptions=pl.concat([result.exceptions, tax.exceptions]))
 
 
+def keep_paid_tax_state(computed, ledger) -> None:
+    """A re-run (--force) of closed months restates them, but their pay was paid as first computed and
+    the differences are booked as corrections, paid (as wages, SPEC 9) in the next open month. So the
+    tax state each re-run month carries on is the one of the version it replaces — what was received
+    and withheld — not the restated one, which would count the corrected wages twice."""
+    for c in computed:
+        month = fmt_month(c.month)
+        if ledger.closed(month) and ledger.has(month, f"aux_{AUX_TAX}"):
+            c.result.aux = {**c.result.aux, AUX_TAX: ledger.read(month, f"aux_{AUX_TAX}")}
+
+
 def _kept_without_file(exc: pl.DataFrame, prior: pl.DataFrame | None, year: int) -> pl.DataFrame:
     """The tax's exceptions of a month without a deductions file that are kept: those of managers whose
     tax is already withheld this year (deductions or tax in the year's sums). Without any deductions
@@ -129,5 +150,5 @@ def _kept_without_file(exc: pl.DataFrame, prior: pl.DataFrame | None, year: int)
     return exc.join(active, on="manager_id", how="semi")
 
 
-__all__ = ["AUX_TAX", "LISTED_WHEN_PRESENT", "LINE_COLUMNS", "PAY_COLUMNS", "TRACE_COLUMNS", "apply_tax", "deductions_frame",
+__all__ = ["AUX_TAX", "LISTED_WHEN_PRESENT", "keep_paid_tax_state", "LINE_COLUMNS", "PAY_COLUMNS", "TRACE_COLUMNS", "apply_tax", "deductions_frame",
            "tax_rulebook", "tax_source"]
