@@ -181,3 +181,18 @@ def test_render_pool_keeps_order_and_its_workers() -> None:
     assert [j for j, _ in first] == list(range(8)) == [j for j, _ in second]
     workers = {p for _, p in first + second} - {os.getpid()}
     assert len(workers) <= 1                                      # one spawned worker, kept for the second call
+
+
+def test_a_long_slip_keeps_its_pages_in_a_batch(sample_slips) -> None:  # noqa: F811
+    from pypdf import PdfReader
+    rb, slips, _ = sample_slips
+    docs = SlipDocuments("2013-12", rulebook_title=rb.title)
+    chosen = list(slips[:3])
+    chosen[1] = dataclasses.replace(chosen[1], notes=[f"说明第 {k} 条：本月特殊情况，见附件。" for k in range(80)])
+    pdfs = list(docs.pdfs([docs.html(s) for s in chosen], [s.manager_id for s in chosen]))
+    pages = [PdfReader(io.BytesIO(p)).pages for p in pdfs]
+    assert [len(p) > 1 for p in pages] == [False, True, False]
+    for slip, own in zip(chosen, pages):
+        text = "".join(pg.extract_text() for pg in own)
+        assert f"{slip.manager_id} · 2013-12" in text              # the footer of its own pages
+        assert all(o.manager_id not in text for o in chosen if o is not slip)
