@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 MONTH   ?= 2013-12
 OUT     ?= out
 
-.PHONY: setup system-deps run run-2014 run-rcc test test-fast sample bench bench-rcc clean
+.PHONY: setup system-deps run run-2014 run-2019 run-rcc test test-fast sample bench bench-rcc clean
 
 # System packages of PDF slips and their tests: a real CJK font (fonts-noto-cjk), poppler-utils
 # (pdftoppm, pdftotext) and Pango/HarfBuzz (WeasyPrint); and LibreOffice Calc without a GUI
@@ -17,8 +17,12 @@ SYSTEM_PKGS := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 lib
                libreoffice-calc-nogui
 
 $(STAMP): pyproject.toml constraints.txt
+	@echo "setting up $(VENV)/: a virtual environment with cm-payroll and its pinned dependencies"
+	@echo "  (constraints.txt; about a minute the first time, then only when pyproject.toml or"
+	@echo "  constraints.txt change) ..."
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check --progress-bar off -c constraints.txt -e '.[test]'
+	@echo "  installed: $$($(BIN)/cm-payroll --version)"
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)
@@ -30,8 +34,13 @@ system-deps:
 	    && command -v soffice >/dev/null; then \
 	  echo "system packages: ok (Noto Sans CJK, poppler-utils, Pango, LibreOffice)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "system packages: installing $(SYSTEM_PKGS) with apt-get (a few minutes) ..."; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get update -q && apt-get install -y -q --no-install-recommends $(SYSTEM_PKGS); \
+	elif [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then \
+	  echo "system packages: installing $(SYSTEM_PKGS) with sudo apt-get (a few minutes) ..."; \
+	  sudo -n env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+	    && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PKGS); \
 	else \
 	  echo "note: PDF slips need the Debian packages $(SYSTEM_PKGS);"; \
 	  echo "      install them as root: apt-get install $(SYSTEM_PKGS)"; \
@@ -45,14 +54,19 @@ run: $(STAMP)
 run-2014: run
 	$(BIN)/cm-payroll month 2014-03 --input sample_data/securities --output $(OUT)/securities
 
-## The whole test suite (what CI runs).
-test: $(STAMP)
+## A short 2019 sample (2019-01..03): cumulative withholding of the income tax (累计预扣法, SPEC 9).
+run-2019: $(STAMP)
+	$(BIN)/cm-payroll month 2019-03 --input sample_data/tax2019 --output $(OUT)/tax2019
+
+## The whole test suite (what CI runs). The PDF and robustness tests need the system packages.
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -n 2 tests
 
 ## Re-create the committed sample data (seeded, deterministic).
 sample: $(STAMP)
 	$(BIN)/cm-payroll sample --output sample_data/securities --force
 	$(BIN)/cm-payroll sample --rules rcc --output sample_data/rcc --force
+	$(BIN)/cm-payroll sample --output sample_data/tax2019 --start 2019-01 --end 2019-03 --managers 30 --force
 
 ## The RCC sample year.
 run-rcc: $(STAMP)

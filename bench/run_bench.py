@@ -10,7 +10,7 @@ this process, month 1 is computed (untimed: it is the ledger state month 2 start
 run stage by stage through the package's own functions:
 
     load        reading the files (load.read_table, timed through a wrapper)
-    validate    typing and checks (the rest of validate.load_month, and check_month)
+    validate    typing and checks (the rest of load.load_month, and check_month)
     aggregate   client aggregates, S-Art.36 (rulebook aggregate.client_aggregates, wrapped)
     rules       the rest of compute_month and finalize_exceptions
     ledger      ledger.write_month_files (pay/state/exceptions Parquet + manifest)
@@ -55,7 +55,8 @@ from rich.table import Table  # noqa: E402
 import rowwise  # noqa: E402
 import securities_tree  # noqa: E402
 from cm_payroll import ledger as ledger_mod  # noqa: E402
-from cm_payroll import pipeline, validate  # noqa: E402
+from cm_payroll import pipeline  # noqa: E402
+from cm_payroll.load import month as load_month_module  # noqa: E402
 from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
@@ -208,8 +209,8 @@ def run_chain(rb, mod, folder: Path, state, aux, work: Path) -> tuple[Run, objec
     """load → validate → aggregate → rules → ledger of the timed month, from `folder`."""
     run = Run()
     m = parse_month(MONTH)
-    with run.stage("load+validate"), Wrapped(validate, "read_table") as rd:
-        inputs, issues = validate.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
+    with run.stage("load+validate"), Wrapped(load_month_module, "read_table") as rd:
+        inputs, issues = load_month_module.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
         ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.values(m),
                            corrections=None, aux=dict(aux))
         issues += mod.check_month(inputs, state, ctx)

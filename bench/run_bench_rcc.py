@@ -10,8 +10,8 @@ month 1 is computed (untimed: it is the ledger state month 2 starts from, with i
 loans and visit history) and month 2 is run stage by stage through the package's own functions, as
 cm_payroll/pipeline.py calls them:
 
-    load        reading the files (validate.read_table, timed through a wrapper)
-    validate    typing and checks (the rest of validate.load_month, and check_month)
+    load        reading the files (load.read_table, timed through a wrapper)
+    validate    typing and checks (the rest of load.load_month, and check_month)
     aggregate   the loans per loan and per manager (rcc overdue.loan_facts and overdue.per_manager)
     rules       the rest of compute_month (the compliance checks timed apart) and finalize_exceptions
     ledger      ledger.write_month_files (pay/state/exceptions/charged loans/visits Parquet + manifest)
@@ -47,7 +47,8 @@ import rcc_tree  # noqa: E402
 from run_bench import Run, Stage, Wrapped, cached_tree, month1_state, peak_mib, reset_peak, timed  # noqa: E402
 
 from cm_payroll import ledger as ledger_mod  # noqa: E402
-from cm_payroll import pipeline, units, validate  # noqa: E402
+from cm_payroll import pipeline, units  # noqa: E402
+from cm_payroll.load import month as load_month_module  # noqa: E402
 from cm_payroll.rulebooks.base import MonthContext  # noqa: E402
 from cm_payroll.months import parse_month  # noqa: E402
 from cm_payroll.rulebook import load_rulebook  # noqa: E402
@@ -106,8 +107,8 @@ def run_chain(rb, mod, folder: Path, state, aux, work: Path) -> tuple[Run, objec
     """load → validate → aggregate → rules → ledger of the timed month, from `folder`."""
     run = Run()
     m = parse_month(MONTH)
-    with run.stage("load+validate"), Wrapped(validate, "read_table") as rd:
-        inputs, issues = validate.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
+    with run.stage("load+validate"), Wrapped(load_month_module, "read_table") as rd:
+        inputs, issues = load_month_module.load_month(folder / MONTH, m, mod.FILES, rb.sheet, mod.TRACKS)
         ctx = MonthContext(month=m, first_month=parse_month(START), rulebook=rb, params=rb.values(m),
                            corrections=None, aux=dict(aux))
         issues += mod.check_month(inputs, state, ctx)

@@ -1,7 +1,7 @@
 """cm-payroll: grade and pay customer managers month by month from back-office exports.
 
 Data flow, one module per stage:
-    load (load.py) → validate (validate.py) → aggregate + rules (rulebooks/<name>/) → ledger (ledger.py)
+    load (load/) → validate (validate.py) → aggregate + rules (rulebooks/<name>/) → ledger (ledger.py)
     → render (render/)
 The orchestration of one run lives in pipeline.py; the command line in cli.py is a thin layer over it.
 """

@@ -1,9 +1,10 @@
 """Re-runs of closed months and the corrections they book (SPEC 6; S-Art.33 差错处理).
 
-S-Art.33: 发现有错误计算并已发放的薪酬应予以补发或追回. `month M --force` recomputes M from its (corrected)
-inputs and every later closed month from the new chain of states, keeps the earlier outputs and
-ledger files as numbered versions, and books each manager's difference in gross pay, month by month,
-as a `correction` (补发 > 0, 追回 < 0) in the next open month.
+S-Art.33: 发现有错误计算并已发放的薪酬应予以补发或追回. `month M --force` on a released month recomputes M
+from its (corrected) inputs and every later month from the new chain of states (pipeline.py), keeps the
+earlier outputs and ledger files as numbered versions, and books each manager's difference in gross
+pay, month by month, as a `correction` (补发 > 0, 追回 < 0) in the first month not released. This module
+holds the arithmetic of it and the check of HEAD's pending list.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from cm_payroll.errors import RefusedError, UsageError
 from cm_payroll.ledger import Ledger
 from cm_payroll.months import fmt_month, parse_month
 from cm_payroll.rulebook import Rulebook
+
+
+# A month's corrections (ledger `corrections.parquet`): booked by a re-run of a released month, or
+# pending in HEAD until the first month not released is computed.
+CORRECTION_SCHEMA = {"manager_id": pl.String, "amount": pl.Int64, "corrects": pl.String, "note": pl.String}
+
+
+def corrections_frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame([{k: r.get(k) for k in CORRECTION_SCHEMA} for r in rows], schema=CORRECTION_SCHEMA,
+                        orient="row")
 
 
 def _yuan(e: pl.Expr) -> pl.Expr:
@@ -118,33 +129,4 @@ def trace_pending(ledger: Ledger) -> list[str]:
     return problems
 
 
-def rerun_closed(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan, input_dir: Path, output_dir: Path,
-                 report, options=None, change: dict | None = None, edited: list[dict] | None = None):
-    from cm_payroll.pipeline import (RunSummary, compute, corrections_frame, note_output_changes,
-                                     note_rulebook_change, write_run)
-
-    months = plan.months
-    name = fmt_month(months[0])
-    chain = [fmt_month(k) for k in months]
-    _, state = ledger.state_before(name)
-    if state is None:
-        state = mod.empty_state()
-    # Corrections a month applied when it was computed are applied again, unchanged.
-    applied: dict[int, pl.DataFrame] = {}
-    for x in chain:
-        if ledger.has(x, "corrections"):
-            applied[parse_month(x)] = ledger.read(x, "corrections")
-    computed = compute(rb, mod, months, input_dir, state, plan.first, applied, report, ledger.aux_before(name),
-                       start=plan.start)
-    note_rulebook_change(computed[0], change or {}, rb)
-    note_output_changes(computed[0], edited or [], rb)
-    booked = []
-    for c in computed:
-        x = fmt_month(c.month)
-        diff = gross_differences(ledger.read(x, "pay"), c.result.pay, x, ledger.next_version(x))
-        booked += diff.to_dicts()
-    pending = ledger.pending_corrections + booked
-    _ = corrections_frame(pending)          # schema check
-    outcomes = write_run(ledger, rb, mod, computed, output_dir, ledger.first_month or name, input_dir,
-                         report, pending_after=pending, options=options)
-    return RunSummary(rb.id, output_dir, outcomes)
+__all__ = ["CORRECTION_SCHEMA", "corrections_frame", "gross_differences", "trace_pending"]

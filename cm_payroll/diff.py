@@ -269,40 +269,44 @@ def _shown(v) -> str:
 
 
 def render(res: DiffResult):
-    """Rich renderables for the terminal."""
+    """Rich renderables for the terminal, in the language of this run."""
+    from rich.markup import escape
     from rich.table import Table
+
+    from cm_payroll.i18n import t as say
     items = []
     if res.equal:
         from rich.text import Text
-        return [Text(f"identical: {res.a} = {res.b}")]
+        return [Text(say("diff.identical", a=res.a, b=res.b))]
     if res.changes:
-        t = Table(title="changed cells (old → new)")
-        for c in ("sheet", "工号/key", "column", "old", "new", "difference"):
-            t.add_column(c)
+        t = Table(title=say("diff.changed"))
+        for c in ("sheet", "key", "column", "old", "new", "difference"):
+            t.add_column(say(f"diff.col.{c}"))
         for c in res.changes:
-            t.add_row(c.sheet, c.key, c.column, _shown(c.old), _shown(c.new), "" if c.delta is None else f"{c.delta:+,}")
+            t.add_row(escape(str(c.sheet)), escape(str(c.key)), escape(str(c.column)), escape(_shown(c.old)),
+                      escape(_shown(c.new)), "" if c.delta is None else f"{c.delta:+,}")
         items.append(t)
     if res.added or res.removed:
-        t = Table(title="rows added / removed")
+        t = Table(title=say("diff.rows"))
         t.add_column("")
-        t.add_column("sheet")
-        t.add_column("工号/key")
+        t.add_column(say("diff.col.sheet"))
+        t.add_column(say("diff.col.key"))
         for s, k in res.added:
-            t.add_row("+ added", s, k)
+            t.add_row(say("diff.added"), escape(str(s)), escape(str(k)))
         for s, k in res.removed:
-            t.add_row("- removed", s, k)
+            t.add_row(say("diff.removed"), escape(str(s)), escape(str(k)))
         items.append(t)
     if res.totals:
-        t = Table(title="totals of the differences (B − A)")
-        t.add_column("sheet/column")
-        t.add_column("Σ difference", justify="right")
+        t = Table(title=say("diff.totals"))
+        t.add_column(say("diff.col.sheet_column"))
+        t.add_column(say("diff.col.sum"), justify="right")
         for k, v in res.totals.items():
-            t.add_row(k, f"{v:+,}")
+            t.add_row(escape(str(k)), f"{v:+,}")
         items.append(t)
     for s in res.sheets_added:
-        items.append(f"sheet added: {s}")
+        items.append(escape(say("diff.sheet_added", sheet=s)))
     for s in res.sheets_removed:
-        items.append(f"sheet removed: {s}")
+        items.append(escape(say("diff.sheet_removed", sheet=s)))
     return items
 
 

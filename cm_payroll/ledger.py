@@ -48,7 +48,7 @@ from pathlib import Path
 import polars as pl
 
 from cm_payroll import ledger_schema as schema
-from cm_payroll.errors import RefusedError, UsageError
+from cm_payroll.errors import LedgerDamaged, Locked, RefusedError, UsageError
 from cm_payroll.faults import point
 from cm_payroll.months import fmt_month, parse_month
 
@@ -132,6 +132,8 @@ class OutputError(RefusedError):
     """The output root cannot be written (disk full, read-only, no permission): exit 3, like the other
     refusals that the operator, not the clerk's input, must fix."""
 
+    reason = "output_unwritable"
+
 
 _CAUSES = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "the disk quota is exhausted",
            errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
@@ -155,7 +157,7 @@ def output_error(exc: OSError, root: Path) -> OutputError:
 
 # ------------------------------------------------------------------------------- paths we can trust
 
-class UnsafePath(RefusedError):
+class UnsafePath(LedgerDamaged):
     """A managed path of the output root is a symbolic link, a special file or of the wrong kind."""
 
     def __init__(self, path: Path | str, what: str):
@@ -226,14 +228,14 @@ def read_under(root: Path, rel: str, cap: int) -> bytes:
     try:
         size = os.fstat(fd).st_size
         if size > cap:
-            raise RefusedError(f"{root / rel} is {size:,} bytes, more than cm-payroll writes there "
+            raise LedgerDamaged(f"{root / rel} is {size:,} bytes, more than cm-payroll writes there "
                                f"({cap:,}); the ledger is damaged: {_RESTORE}")
         chunks, got = [], 0
         while b := os.read(fd, 1 << 24):
             chunks.append(b)
             got += len(b)
             if got > cap:
-                raise RefusedError(f"{root / rel} grows while it is read; the ledger is damaged: {_RESTORE}")
+                raise LedgerDamaged(f"{root / rel} grows while it is read; the ledger is damaged: {_RESTORE}")
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -302,7 +304,7 @@ def _check_tree(root: Path) -> None:
                         ok(Path(v.path), True)
     if problems:
         shown = problems[:20] + ([f"… and {len(problems) - 20} more"] if len(problems) > 20 else [])
-        raise RefusedError(f"{root}: the output folder holds links or special files where cm-payroll keeps its "
+        raise LedgerDamaged(f"{root}: the output folder holds links or special files where cm-payroll keeps its "
                            f"own files and folders (it never follows them):\n  " + "\n  ".join(shown)
                            + "\nRemove them (or restore the output folder from a backup) and run again; "
                              "nothing was changed.")
@@ -372,7 +374,7 @@ class Lock:
             except BlockingIOError:
                 holder = _holder(fd)
                 os.close(fd)
-                raise RefusedError(f"another cm-payroll process holds the lock on {self.path.parent} (last "
+                raise Locked(f"another cm-payroll process holds the lock on {self.path.parent} (last "
                                    f"run: {holder}); wait for it to finish and run again") from None
             if _is_at(fd, self.path):
                 break
@@ -495,7 +497,7 @@ class _ReadLock:
             except BlockingIOError:
                 holder = _holder(self.fd)
                 self.__exit__()
-                raise RefusedError(f"a cm-payroll run is in progress on {self.path.parent} ({holder}); try "
+                raise Locked(f"a cm-payroll run is in progress on {self.path.parent} ({holder}); try "
                                    f"again when it has finished") from None
             if _is_at(self.fd, self.path):
                 break
@@ -509,7 +511,7 @@ class _ReadLock:
                     fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 except BlockingIOError:
                     self.__exit__()
-                    raise RefusedError(f"a cm-payroll run is in progress on {self.path.parent}; try again "
+                    raise Locked(f"a cm-payroll run is in progress on {self.path.parent}; try again "
                                        f"when it has finished") from None
         return self
 
@@ -531,7 +533,7 @@ def _expected_frames(rulebook_id: str) -> dict[str, tuple[dict, bool]]:
     """{frame name: (columns → dtype string, exact)} the rulebook's code declares; `exact` False: the
     frame must hold at least these (pay: the components)."""
     from cm_payroll.rulebooks.base import EXCEPTION_SCHEMA
-    from cm_payroll.pipeline import CORRECTION_SCHEMA
+    from cm_payroll.corrections import CORRECTION_SCHEMA
     from cm_payroll.rulebooks import module_for
     mod = module_for(rulebook_id)
 
@@ -585,9 +587,25 @@ def _parquet_columns(data: bytes) -> list[list[str]]:
 
 @dataclass
 class MonthEntry:
+    """A month of HEAD: its current version and, SPEC 6, where it stands in its life (lifecycle.py)."""
     month: str
     version: int
     manifest_sha256: str
+    state: str = "released"                  # draft … released; HEADs before SPEC 6 lack it: paid
+    by: str | None = None                    # 计算: who ran the current version
+    signatures: list[dict] = field(default_factory=list)
+    approvals: list[dict] = field(default_factory=list)
+    release: dict | None = None              # the paid version: at, by, version, paid_through, files
+    withheld_paid: list[dict] = field(default_factory=list)
+    extra_outputs: dict[str, str] = field(default_factory=dict)   # written after the run
+    legacy: bool = False                     # read from a HEAD written before SPEC 6
+
+    def as_head(self) -> dict:
+        d = {"version": self.version, "manifest_sha256": self.manifest_sha256, "state": self.state,
+             "by": self.by, "signatures": self.signatures, "approvals": self.approvals,
+             "release": self.release, "withheld_paid": self.withheld_paid,
+             "extra_outputs": dict(sorted(self.extra_outputs.items()))}
+        return d
 
     @property
     def rel(self) -> str:
@@ -636,7 +654,7 @@ class Ledger:
             if lock.exclusive:
                 recover(root)
             elif os.path.lexists(journal):
-                raise RefusedError(f"{root}: a cm-payroll run's commit is not complete yet; try again in a "
+                raise Locked(f"{root}: a cm-payroll run's commit is not complete yet; try again in a "
                                    f"moment (a `cm-payroll month` run completes it)")
             return cls._load(root)
 
@@ -650,7 +668,7 @@ class Ledger:
             data = read_under(root, f"{LEDGER}/HEAD.json", HEAD_MAX)
         except FileNotFoundError:
             if month_dirs:
-                raise RefusedError(
+                raise LedgerDamaged(
                     f"{root}: the ledger (.ledger/HEAD.json) is missing but closed months exist "
                     f"({', '.join(month_dirs)}). It was deleted or moved: restore it from a backup, or "
                     f"start again in a new, empty output folder") from None
@@ -658,15 +676,15 @@ class Ledger:
         try:
             doc = schema.loads(data)
         except ValueError as exc:
-            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); {_RESTORE}") from None
+            raise LedgerDamaged(f"{head}: the ledger head is damaged ({exc}); {_RESTORE}") from None
         fmt = doc.get("format") if isinstance(doc, dict) else None
         if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt not in FORMATS:
-            raise RefusedError(f"{head}: unknown ledger format "
+            raise LedgerDamaged(f"{head}: unknown ledger format "
                                f"{schema.show(fmt) if isinstance(doc, dict) else type(doc).__name__!r}; {_RESTORE}")
         try:
             schema.check(schema.HEAD, doc)
         except schema.SchemaError as exc:
-            raise RefusedError(f"{head}: the ledger head is damaged ({exc}); {_RESTORE}") from None
+            raise LedgerDamaged(f"{head}: the ledger head is damaged ({exc}); {_RESTORE}") from None
         led.rulebook_id = doc["rulebook_id"]
         led.first_month = doc["first_month"]
         led.start_month = doc.get("start_month")
@@ -674,15 +692,20 @@ class Ledger:
         led.pending_corrections = [dict(e) for e in doc["pending_corrections"]]
         led.pending_sha256 = pending_digest(doc["pending_corrections"])
         for mon, e in sorted(doc["months"].items()):
-            led.months[mon] = MonthEntry(mon, e["version"], e["manifest_sha256"])
+            led.months[mon] = MonthEntry(
+                mon, e["version"], e["manifest_sha256"], state=e.get("state", "released"), by=e.get("by"),
+                signatures=[dict(x) for x in e.get("signatures", [])],
+                approvals=[dict(x) for x in e.get("approvals", [])], release=e.get("release"),
+                withheld_paid=[dict(x) for x in e.get("withheld_paid", [])],
+                extra_outputs=dict(e.get("extra_outputs", {})), legacy="state" not in e)
         led.verify()
         missing_out = [m for m in led.months if not (root / m).is_dir()]
         if missing_out:
-            raise RefusedError(f"{root}: the outputs of closed month(s) {', '.join(missing_out)} are missing "
+            raise LedgerDamaged(f"{root}: the outputs of closed month(s) {', '.join(missing_out)} are missing "
                                f"though the ledger lists them; restore them from a backup")
         unknown = [m for m in month_dirs if m not in led.months]
         if unknown:
-            raise RefusedError(f"{root}: month folder(s) {', '.join(unknown)} are not in the ledger; they "
+            raise LedgerDamaged(f"{root}: month folder(s) {', '.join(unknown)} are not in the ledger; they "
                                f"were not written by cm-payroll or the ledger is out of date (an older "
                                f".ledger restored?). Move them out of the output folder, or restore the whole "
                                f"output folder from one backup; nothing was changed")
@@ -732,7 +755,7 @@ class Ledger:
                 problems.append(f"{mon}: the chain to the previous month is broken")
             prev_sha = e.manifest_sha256
         if problems:
-            raise RefusedError(f"{self.dir}: the ledger failed verification:\n  " + "\n  ".join(problems)
+            raise LedgerDamaged(f"{self.dir}: the ledger failed verification:\n  " + "\n  ".join(problems)
                                + "\nRestore the output folder from a backup; nothing was changed.")
 
     def _check_files(self, mon: str, version: int, man: dict) -> list[str]:
@@ -763,17 +786,17 @@ class Ledger:
             latest = max(self.months)
             recorded = self._manifests[(latest, self.months[latest].version)].get("pending_corrections_sha256")
             if recorded is not None and recorded != self.pending_sha256:
-                raise RefusedError(f"{head}: the pending corrections differ from those the last run recorded "
+                raise LedgerDamaged(f"{head}: the pending corrections differ from those the last run recorded "
                                    f"(manifest of {latest} v{self.months[latest].version}): they were edited. "
                                    f"{_RESTORE[0].upper()}{_RESTORE[1:]}")
         elif self.pending_corrections:
-            raise RefusedError(f"{head}: pending corrections but no closed month; {_RESTORE}")
+            raise LedgerDamaged(f"{head}: pending corrections but no closed month; {_RESTORE}")
         if self.pending_corrections:
             from cm_payroll.corrections import trace_pending
             problems = trace_pending(self)
             if problems:
                 shown = problems[:10] + ([f"… and {len(problems) - 10} more"] if len(problems) > 10 else [])
-                raise RefusedError(f"{head}: pending corrections that no re-run booked (forged or damaged):\n  "
+                raise LedgerDamaged(f"{head}: pending corrections that no re-run booked (forged or damaged):\n  "
                                    + "\n  ".join(shown) + f"\n{_RESTORE[0].upper()}{_RESTORE[1:]}.")
 
     # ------------------------------------------------------------------ reads
@@ -803,7 +826,7 @@ class Ledger:
             msg = str(exc.args[0])
             if msg.startswith("no version"):
                 raise UsageError(f"{month} has {msg} in {self.root}") from None
-            raise RefusedError(f"{self.dir}: {msg}; {_RESTORE}") from None
+            raise LedgerDamaged(f"{self.dir}: {msg}; {_RESTORE}") from None
 
     def _manifest_at(self, month: str, v: int) -> dict:
         """Version `v`'s manifest, verified along the `replaces` chain from the current version;
@@ -849,17 +872,17 @@ class Ledger:
         name = f"{what}.parquet"
         rel = f"months/{month}/v{v}/{name}"
         if name not in man["files"]:
-            raise RefusedError(f"{self.dir}: {rel} is not in the ledger (its manifest lists no such file)")
+            raise LedgerDamaged(f"{self.dir}: {rel} is not in the ledger (its manifest lists no such file)")
         try:
             data = read_under(self.root, f"{LEDGER}/{rel}", PARQUET_MAX)
         except FileNotFoundError:
-            raise RefusedError(f"{self.dir}: {rel} is missing; {_RESTORE}") from None
+            raise LedgerDamaged(f"{self.dir}: {rel} is missing; {_RESTORE}") from None
         if sha256_bytes(data) != man["files"][name]:
-            raise RefusedError(f"{self.dir}: {rel} is corrupted (sha256 differs); {_RESTORE}")
+            raise LedgerDamaged(f"{self.dir}: {rel} is corrupted (sha256 differs); {_RESTORE}")
         frame = pl.read_parquet(io.BytesIO(data))
         problems = _frame_problems(name, _dtype_list(frame.schema), man)
         if problems:
-            raise RefusedError(f"{self.dir}: {month} v{v}: {'; '.join(problems)}; {_RESTORE}")
+            raise LedgerDamaged(f"{self.dir}: {month} v{v}: {'; '.join(problems)}; {_RESTORE}")
         return frame
 
     def state_before(self, month: str) -> tuple[str | None, pl.DataFrame | None]:
@@ -898,7 +921,7 @@ class Ledger:
         except FileNotFoundError:
             return None
         if sha256_bytes(data) != sha:
-            raise RefusedError(f"{p}: the stored rulebook is corrupted (sha256 differs); restore the output "
+            raise LedgerDamaged(f"{p}: the stored rulebook is corrupted (sha256 differs); restore the output "
                                f"folder from a backup; nothing was changed")
         return data
 
@@ -929,7 +952,7 @@ class Ledger:
         months = sorted(self.months) if month is None else [month] if isinstance(month, str) else sorted(month)
         changes: list[OutputChange] = []
         for m in months:
-            outputs = self.manifest(m)["outputs"]
+            outputs = {**self.manifest(m)["outputs"], **self.months[m].extra_outputs}
             changes += [OutputChange(m, rel, "added", kind) for rel, kind in self._files_of(m) if rel not in outputs]
             by_dir: dict[str, list[tuple[str, str]]] = {}
             for rel, sha in outputs.items():
@@ -1023,7 +1046,7 @@ class StagedMonth:
     month: str
     version: int
     ledger_dir: Path          # staged .ledger month version folder (state/pay/exceptions/manifest)
-    output_dir: Path          # staged outputs of the month
+    output_dir: Path | None   # staged outputs of the month (None: the outputs in place are kept)
 
 
 def new_staging(root: Path, run_id: str) -> Path:
@@ -1111,16 +1134,25 @@ def _check_head_to_write(root: Path, ledger: Ledger, staged: list[StagedMonth], 
 
 
 def commit(root: Path, ledger: Ledger, staged: list[StagedMonth], head: dict, staging_dir: Path,
-           rulebook: Path | None = None) -> None:
-    """Apply a staged run: journal first, then renames, then HEAD (the commit point)."""
+           rulebook: Path | None = None, files: Iterable[tuple[Path, str, str | None]] = ()) -> None:
+    """Apply a staged run: journal first, then renames, then HEAD (the commit point). `files`: files
+    written after a month's run (staged path, destination relative to the root, and where the file it
+    replaces is kept, relative to the root), e.g. a sign-off's approvals workbook; with no months and
+    no files it commits a new HEAD alone (a signature)."""
     _check_head_to_write(root, ledger, staged, head)
     ops = []
+    for src, dst, keep in files:
+        if keep is not None and os.path.lexists(root / dst):
+            ops.append({"op": "move", "src": dst, "dst": keep})
+        ops.append({"op": "move", "src": str(src.relative_to(root)), "dst": dst})
     if rulebook is not None and not (root / LEDGER / RULEBOOKS / rulebook.name).exists():
         ops.append({"op": "move", "src": str(rulebook.relative_to(root)),
                     "dst": f"{LEDGER}/{RULEBOOKS}/{rulebook.name}"})
     for s in staged:
         ops.append({"op": "move", "src": str(s.ledger_dir.relative_to(root)),
                     "dst": f"{LEDGER}/months/{s.month}/v{s.version}"})
+        if s.output_dir is None:
+            continue
         if (root / s.month).exists() and ledger.closed(s.month):
             old_v = ledger.months[s.month].version
             ops.append({"op": "move", "src": s.month, "dst": f"history/{s.month}/v{old_v}"})
@@ -1154,6 +1186,10 @@ _OP_PATHS = {   # (src, dst) of the three kinds of move a commit makes
     (_MONTH, rf"history/{_MONTH}/v\d+"),
     (rf"{re.escape(STAGING)}/\w+/out/{_MONTH}", _MONTH),
     (rf"{re.escape(STAGING)}/\w+/{RULEBOOKS}/[0-9a-f]{{64}}\.toml", rf"{re.escape(LEDGER)}/{RULEBOOKS}/[0-9a-f]{{64}}\.toml"),
+    # a file written after the run (approvals, fund request, payment list: lifecycle.py), and the
+    # earlier copy of such a file kept in history/
+    (rf"{re.escape(STAGING)}/\w+/rel/{_MONTH}/[^/]+\.xlsx", rf"{_MONTH}/[^/]+\.xlsx"),
+    (rf"{_MONTH}/[^/]+\.xlsx", rf"history/{_MONTH}/after-v\d+-\d+/[^/]+\.xlsx"),
 }
 
 
@@ -1181,7 +1217,7 @@ def recover(root: Path) -> None:
             journal = schema.loads(read_under(root, f"{LEDGER}/JOURNAL.json", JOURNAL_MAX))
             _check_journal(journal)
         except ValueError as exc:
-            raise RefusedError(f"{jf}: an interrupted commit left a damaged journal ({exc}); nothing was "
+            raise LedgerDamaged(f"{jf}: an interrupted commit left a damaged journal ({exc}); nothing was "
                                f"changed. Restore the output folder from a backup") from None
         _apply(root, journal)
     st = root / STAGING
@@ -1200,8 +1236,7 @@ def head_document(rulebook_id: str, first_month: str, months: dict[str, MonthEnt
         "rulebook_sha256": rulebook_sha256,
         "start_month": start_month,
         "first_month": first_month,
-        "months": {m: {"version": e.version, "manifest_sha256": e.manifest_sha256}
-                   for m, e in sorted(months.items())},
+        "months": {m: e.as_head() for m, e in sorted(months.items())},
         "pending_corrections": pending,
     }
 

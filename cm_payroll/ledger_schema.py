@@ -251,13 +251,40 @@ PENDING = Obj({
     "version": Opt(Int(2, MAX_VERSION)),
 })
 
+class Bool(Node):
+    def _check(self, v, path):
+        if not isinstance(v, bool):
+            raise SchemaError(path, f"{show(v)} is not true or false")
+
+
+NAME = Str(200)                        # a person's name as given to --by
+TIME = Str(40, r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+\-Z0-9:]*")
+ROLE = Enum("审核", "复核", "签批")
+STATES = ("draft", "reviewed", "rechecked", "approved", "released")
+FILE_NAME = Str(255, r"[^/\x00]+")
+HASHES = Map(OUTPUT_FILE, SHA256, MAX_ROWS)
+
+# SPEC 6, the month's life (lifecycle.py). Ledgers written before it lack every field: their months
+# are read as released (they were "closed": paid).
+SIGNATURE = Obj({"role": ROLE, "by": NAME, "at": TIME, "version": VERSION,
+                 "outputs_sha256": SHA256, "approvals_sha256": Nullable(SHA256)})
+APPROVAL = Obj({"manager_id": MANAGER_ID, "type": Str(64, r"[a-z][a-z0-9_]{0,63}"), "item": Str(200),
+                "ref": Str(200), "note": TEXT, "at": TIME, "source": Str(300)})
+RELEASE = Obj({"at": TIME, "by": NAME, "version": VERSION, "paid_through": Bool(),
+               "files": Map(FILE_NAME, SHA256, 100)})
+WITHHELD_PAID = Obj({"manager_id": MANAGER_ID, "ref": Str(200), "at": TIME, "by": NAME,
+                     "amount": FEN, "file": FILE_NAME})
+
 HEAD_MONTH = Obj({
     "version": VERSION,
     "manifest_sha256": SHA256,
-    # SPEC 6 lifecycle (to come), one line each, e.g.:
-    # "state": Opt(Enum("draft", "reviewed", "rechecked", "approved", "released")),
-    # "signatures": Opt(List(Obj({"role": Enum("审核", "复核", "签批"), "by": Str(200), "at": Str(40),
-    #                             "outputs_sha256": SHA256, "approvals_sha256": Nullable(SHA256)}), 10)),
+    "state": Opt(Enum(*STATES)),
+    "by": Opt(Nullable(NAME)),                           # 计算: who ran the current version
+    "signatures": Opt(List(SIGNATURE, 3)),               # 审核, 复核, 签批 in order
+    "approvals": Opt(List(APPROVAL, MAX_ROWS)),          # recorded by `approve` after the run
+    "release": Opt(Nullable(RELEASE)),                   # the paid version (kept when re-run)
+    "withheld_paid": Opt(List(WITHHELD_PAID, MAX_ROWS)),  # withheld pay released later
+    "extra_outputs": Opt(HASHES),                        # files written after the run (approvals, release)
 })
 
 HEAD = Obj({

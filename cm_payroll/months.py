@@ -23,10 +23,6 @@ def fmt_month(idx: int) -> str:
     return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
 
 
-def year_of(idx: int) -> int:
-    return idx // 12
-
-
 def month_of(idx: int) -> int:
     """Calendar month 1..12."""
     return idx % 12 + 1
@@ -34,10 +30,6 @@ def month_of(idx: int) -> int:
 
 def january_of(idx: int) -> int:
     return idx - idx % 12
-
-
-def of_date(d: dt.date) -> int:
-    return d.year * 12 + d.month - 1
 
 
 def month_end(idx: int) -> dt.date:
@@ -49,6 +41,3 @@ def month_end(idx: int) -> dt.date:
 def month_start(idx: int) -> dt.date:
     return dt.date(idx // 12, idx % 12 + 1, 1)
 
-
-def is_quarter_end(idx: int) -> bool:
-    return month_of(idx) % 3 == 0

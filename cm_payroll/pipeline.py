@@ -28,14 +28,17 @@ from cm_payroll.ledger import (Ledger, MonthEntry, StagedMonth, commit, dumps, h
                                run_lock, write_month_files)
 from cm_payroll.load import find_file
 from cm_payroll.months import fmt_month, parse_month
-from cm_payroll.plan import Plan, file_sha256, plan_month, plan_year
+from cm_payroll.corrections import CORRECTION_SCHEMA, corrections_frame, gross_differences
+from cm_payroll.plan import Plan, file_sha256, month_folders, plan_month, plan_year
 from cm_payroll.render.documents import RenderOptions, make_options
 from cm_payroll.render.parallel import render_slips
 from cm_payroll.render.protect import write_private
 from cm_payroll.render.tables import exceptions_report, summary_workbook
 from cm_payroll.rulebook import Rulebook, load_rulebook, parameter_changes, rulebook_from_bytes
 from cm_payroll.rulebooks import module_for
+from cm_payroll.rulebooks.shared import approvals as approvals_
 from cm_payroll.rulebooks.shared.opening import OPENING_STEM
+from cm_payroll.rulebooks.tax.apply import LISTED_WHEN_PRESENT, apply_tax
 from cm_payroll.validate import MonthInputs, Warning_, load_month
 
 Reporter = Callable[[str, str], None]
@@ -52,9 +55,10 @@ class MonthOutcome:
     gross_total_fen: int
     totals: dict[str, int]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    state: str = "draft"
 
     def as_dict(self) -> dict:
-        return {"month": self.month, "version": self.version, "folder": str(self.folder),
+        return {"month": self.month, "version": self.version, "state": self.state, "folder": str(self.folder),
                 "managers": self.managers, "exceptions": self.exceptions,
                 "gross_total": units.yuan(self.gross_total_fen, grouped=False),
                 "totals": {k: units.yuan(v, grouped=False) for k, v in self.totals.items()}}
@@ -69,12 +73,17 @@ class RunSummary:
     nothing_to_do: bool = False                          # every month with inputs computed, unchanged
     rulebook_change: list[dict] = field(default_factory=list)   # parameters old → new (--rules-changed)
     output_changes: list[dict] = field(default_factory=list)    # outputs edited/deleted since their run
+    corrections: list[dict] = field(default_factory=list)       # booked: manager, amount, corrects, booked_in
+    signoff_discarded: list[dict] = field(default_factory=list)  # month, role, by (SPEC 6)
+    unchanged: list[str] = field(default_factory=list)           # later months recomputed, outputs kept
 
     def as_dict(self) -> dict:
         return {"rulebook": self.rulebook, "output_root": str(self.output_root),
                 "months": [m.as_dict() for m in self.months], "pending_months": self.pending,
                 "nothing_to_do": self.nothing_to_do, "rulebook_change": self.rulebook_change,
-                "output_changes": self.output_changes}
+                "output_changes": self.output_changes,
+                "corrections": [dict(c, amount=units.yuan(c["amount"], grouped=False)) for c in self.corrections],
+                "signoff_discarded": self.signoff_discarded, "unchanged_months": self.unchanged}
 
 
 def _noop(stage: str, month: str) -> None:
@@ -142,7 +151,7 @@ def compute(rb: Rulebook, mod: ModuleType, months: list[int], input_dir: Path, s
         t1 = time.perf_counter()
         report("rules", name)
         try:
-            result = mod.compute_month(inputs, state, ctx)
+            result = apply_tax(mod.compute_month(inputs, state, ctx), inputs, ctx)   # SPEC 9: gross → net
         except InputErrors as exc:
             all_issues += exc.issues
             first_bad = first_bad or name
@@ -165,13 +174,6 @@ def month_params(rb: Rulebook, mod: ModuleType, m: int):
     if problems:
         raise UsageError(f"rulebook {rb.source} ({fmt_month(m)}):\n" + "\n".join("  " + x for x in problems))
     return p
-
-
-CORRECTION_SCHEMA = {"manager_id": pl.String, "amount": pl.Int64, "corrects": pl.String, "note": pl.String}
-
-
-def corrections_frame(rows: list[dict]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=CORRECTION_SCHEMA, orient="row")
 
 
 def finalize_exceptions(exc: pl.DataFrame, rb: Rulebook) -> pl.DataFrame:
@@ -239,7 +241,9 @@ def exceptions_workbook(exc: pl.DataFrame, rb: Rulebook, name: str) -> bytes:
                ("article", "条款", "text"), ("description", "说明", "text"), ("amount", "金额影响", "money"),
                ("approval_zh", "需审批", "text"), ("approval_ref", "审批号", "text"),
                ("type", "类型代码", "text")]
-    types = [(code, e.label, e.article) for code, e in rb.exceptions.items()]
+    shown = set(exc.get_column("type").to_list())    # the tax's types only where they occur (SPEC 9)
+    types = [(code, e.label, e.article) for code, e in rb.exceptions.items()
+             if code not in LISTED_WHEN_PRESENT or code in shown]
     return exceptions_report(f"{rb.title} {name} 例外事项报告", frame, columns, types, sheet="例外事项")
 
 
@@ -270,7 +274,7 @@ def run_document(c: Computed, rb: Rulebook, mod: ModuleType, version: int, hashe
 def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "securities",
               force: bool = False, report: Reporter = _noop, *, formats: str | tuple[str, ...] | None = None,
               templates: Path | None = None, protect_slips: bool = False, start: str | None = None,
-              rules_changed: bool = False) -> RunSummary:
+              rules_changed: bool = False, by: str | None = None, paid_through: str | None = None) -> RunSummary:
     """One month; on a new output root every earlier month that has an input folder first (SPEC 6),
     or the months from `start` (--start: nothing before it is read; its opening file seeds the
     ledger). `formats`: slip formats, e.g. "xlsx,html,pdf" (default xlsx); `templates`: a folder of
@@ -279,31 +283,37 @@ def run_month(month: str, input_dir: Path, output_dir: Path, rules: str = "secur
     last (the change is listed)."""
     m = parse_month(month)
     start_m = parse_month(start) if start else None
+    paid_m = parse_month(paid_through) if paid_through else None
     input_dir = Path(input_dir)
     return _run(rules, input_dir, Path(output_dir), report, formats, templates, protect_slips, rules_changed,
-                lambda ledger: plan_month(ledger, m, input_dir, force, start_m))
+                lambda ledger: plan_month(ledger, m, input_dir, force, start_m, paid_m), by)
 
 
 def run_year(year: int, input_dir: Path, output_dir: Path, rules: str = "securities",
              report: Reporter = _noop, *, formats: str | tuple[str, ...] | None = None,
              templates: Path | None = None, protect_slips: bool = False,
-             rules_changed: bool = False) -> RunSummary:
+             rules_changed: bool = False, by: str | None = None) -> RunSummary:
     """Every month of the year that has input files, in order (SPEC 7): months already computed with
-    unchanged inputs are left as they are; months whose folders are empty or missing after the last
+    unchanged inputs are left as they are; drafts whose inputs changed are recomputed (signed or
+    released ones are refused: `month --force`); months whose folders are empty or missing after the last
     month with files are pending (listed, not errors); "nothing to do" when all is computed."""
     input_dir = Path(input_dir)
 
     def plan(ledger: Ledger) -> Plan:
         mod = module_for(ledger.rulebook_id or load_rulebook(rules).id)
-        target, pending = plan_year(ledger, year, input_dir, lambda k, folder: _input_files(mod, folder))
+        target, pending, upto = plan_year(ledger, year, input_dir, lambda k, folder: _input_files(mod, folder))
         if target is None:
             first = parse_month(ledger.first_month) if ledger.first_month else year * 12
             return Plan([], first, pending=pending, nothing_to_do=True)
         p = plan_month(ledger, target, input_dir)
+        if upto is not None and upto > p.months[-1]:        # a draft re-run, then the new months
+            more = plan_month(ledger, upto, input_dir)
+            p.months += [k for k in more.months if k > p.months[-1]]
         p.pending = pending
         return p
 
-    return _run(rules, input_dir, Path(output_dir), report, formats, templates, protect_slips, rules_changed, plan)
+    return _run(rules, input_dir, Path(output_dir), report, formats, templates, protect_slips, rules_changed, plan,
+                by)
 
 
 def _input_files(mod: ModuleType, folder: Path) -> list[tuple[str, str]]:
@@ -329,14 +339,15 @@ def check_path(path: Path, option: str) -> None:
 
 
 def _run(rules: str, input_dir: Path, output_dir: Path, report: Reporter, formats, templates,
-         protect_slips: bool, rules_changed: bool, plan_fn: Callable[[Ledger], Plan]) -> RunSummary:
+         protect_slips: bool, rules_changed: bool, plan_fn: Callable[[Ledger], Plan],
+         by: str | None = None) -> RunSummary:
     check_path(output_dir, "--output")
     check_path(input_dir, "--input")
     rb = load_rulebook(rules)
     opts = make_options(formats, templates, input_dir, protect_slips, rb.raw,
                         progress=getattr(report, "tick", None))
     try:
-        return _run_locked(rb, input_dir, output_dir, report, opts, rules_changed, plan_fn)
+        return _run_locked(rb, input_dir, output_dir, report, opts, rules_changed, plan_fn, by or os_user())
     except OSError as exc:
         # A full disk, a read-only or forbidden output folder: a clear refusal (exit 3), never a
         # traceback; write_run has already removed its staging folder unless the commit was journaled.
@@ -354,8 +365,17 @@ def _os_error(exc: OSError, input_dir: Path, output_dir: Path) -> Exception:
     return output_error(exc, output_dir)
 
 
+def os_user() -> str:
+    """The 计算 role when --by is not given: the OS user."""
+    import getpass
+    try:
+        return getpass.getuser() or "?"
+    except (KeyError, OSError):
+        return os.environ.get("USER") or "?"
+
+
 def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporter, opts: RenderOptions,
-                rules_changed: bool, plan_fn: Callable[[Ledger], Plan]) -> RunSummary:
+                rules_changed: bool, plan_fn: Callable[[Ledger], Plan], by: str) -> RunSummary:
     mod = module_for(rb.id)
     if not input_dir.is_dir():
         raise UsageError(f"--input {input_dir}: no such folder")
@@ -370,33 +390,90 @@ def _run_locked(rb: Rulebook, input_dir: Path, output_dir: Path, report: Reporte
             return RunSummary(rb.id, output_dir, [], plan.pending, nothing_to_do=True)
         change = rulebook_change(ledger, rb, plan.months[0], rules_changed)
         edited = output_changes(ledger)
-        if plan.rerun:     # --force on a closed month (SPEC 6)
-            from cm_payroll.corrections import rerun_closed
-            summary = rerun_closed(ledger, rb, mod, plan, input_dir, output_dir, report, opts, change, edited)
-            summary.rulebook_change = change.get("parameters", []) if change else []
-            summary.output_changes = edited
-            return summary
         report("plan", ",".join(fmt_month(k) for k in plan.months))
-        months = plan.months
-        _, state = ledger.state_before(fmt_month(months[0]))
-        if state is None:
-            state = mod.empty_state()
-        # Corrections booked by re-runs go into the next open month: the first month of this run.
-        pending = ledger.pending_corrections
-        corr = {months[0]: corrections_frame(pending)} if pending else {}
-        computed = compute(rb, mod, months, input_dir, state, plan.first, corr, report,
-                           ledger.aux_before(fmt_month(months[0])), start=plan.start)
-        note_rulebook_change(computed[0], change, rb)
-        note_output_changes(computed[0], edited, rb)
-        # A correction for a manager not on the roster of that month stays pending (nothing is lost).
-        left = []
-        if pending:
-            paid_ids = set(computed[0].result.pay.get_column("manager_id").to_list())
-            left = [r for r in pending if r["manager_id"] not in paid_ids]
-        outcomes = write_run(ledger, rb, mod, computed, output_dir, fmt_month(plan.first), input_dir, report,
-                             pending_after=left, options=opts, start_month=plan.start)
-        return RunSummary(rb.id, output_dir, outcomes, plan.pending,
-                          rulebook_change=change.get("parameters", []) if change else [], output_changes=edited)
+        run = execute(ledger, rb, mod, plan, input_dir, output_dir, report, opts, by, change, edited)
+        run.pending = plan.pending
+        run.rulebook_change = change.get("parameters", []) if change else []
+        run.output_changes = edited
+        return run
+
+
+def execute(ledger: Ledger, rb: Rulebook, mod: ModuleType, plan: Plan, input_dir: Path, output_dir: Path,
+            report: Reporter, opts: RenderOptions | None, by: str, change: dict | None = None,
+            edited: list[dict] | None = None) -> RunSummary:
+    """Compute the plan's months in order and commit them (SPEC 6). Months already computed are
+    recomputed with the corrections they applied; released ones first, each manager's difference in
+    gross pay then booked as a correction in the first month not released (computed in this run, or
+    pending in HEAD until it is). The month asked for is written anew; a later month whose pay,
+    exceptions and state come out the same keeps its outputs and signatures (a new ledger version
+    only, the chain of months intact); one that changed loses its signatures unless released."""
+    months = plan.months
+    names = {k: fmt_month(k) for k in months}
+    released = [k for k in months if ledger.closed(names[k]) and ledger.months[names[k]].state == "released"]
+    rest = [k for k in months if k not in released]
+    first = names[months[0]]
+    _, state = ledger.state_before(first)
+    if state is None:
+        state = mod.empty_state()
+    aux = ledger.aux_before(first)
+    applied = {k: ledger.read(names[k], "corrections") for k in months
+               if ledger.closed(names[k]) and ledger.has(names[k], "corrections")}
+    computed: list[Computed] = []
+    booked: list[dict] = []
+    if released:
+        computed = compute(rb, mod, released, input_dir, state, plan.first, applied, report, aux, start=plan.start)
+        for c in computed:
+            x = names[c.month]
+            booked += gross_differences(ledger.read(x, "pay"), c.result.pay, x, ledger.next_version(x)).to_dicts()
+        state, aux = computed[-1].result.state, computed[-1].result.aux
+    pending = list(ledger.pending_corrections)
+    shown: list[dict] = []
+    if rest:
+        b = rest[0]
+        new_b = not ledger.closed(names[b])
+        carried = booked + (pending if new_b else [])
+        corr = dict(applied)
+        if carried:
+            frames = [f for f in (applied.get(b), corrections_frame(carried)) if f is not None]
+            corr[b] = pl.concat(frames) if len(frames) > 1 else frames[0]
+        computed += compute(rb, mod, rest, input_dir, state, plan.first, corr, report, aux, start=plan.start)
+        ids = set(computed[-len(rest)].result.pay.get_column("manager_id").to_list())
+        # a correction for a manager not on the roster of that month stays pending (nothing is lost)
+        left = [r for r in carried if r["manager_id"] not in ids]
+        pending_after = ([] if new_b else pending) + left
+        shown = [dict(manager_id=r["manager_id"], amount=r["amount"], corrects=r["corrects"],
+                      booked_in=names[b] if r["manager_id"] in ids else None) for r in booked]
+    else:
+        pending_after = pending + booked
+        shown = [dict(manager_id=r["manager_id"], amount=r["amount"], corrects=r["corrects"], booked_in=None)
+                 for r in booked]
+    computed.sort(key=lambda c: c.month)
+    approvals_in_folders(computed, rb)
+    note_rulebook_change(computed[0], change or {}, rb)
+    note_output_changes(computed[0], edited or [], rb)
+    from cm_payroll import lifecycle
+    life = lifecycle.after_compute(ledger, rb, computed, plan, by)
+    outcomes = write_run(ledger, rb, mod, computed, output_dir, ledger.first_month or fmt_month(plan.first),
+                         input_dir, report, pending_after=pending_after, options=opts, start_month=plan.start,
+                         life=life)
+    return RunSummary(rb.id, output_dir, outcomes, corrections=shown, signoff_discarded=life.discarded,
+                      unchanged=sorted(life.ledger_only))
+
+
+def approvals_in_folders(computed: list[Computed], rb: Rulebook) -> None:
+    """The `approvals` file of a month folder (SPEC 6): each row names one case of the month that
+    needs an approval, whose 审批号 it gives; a row that names none (or several) is an input error."""
+    labels = {code: e.label for code, e in rb.exceptions.items()}
+    issues = []
+    for c in computed:
+        t = c.inputs.tables.get(approvals_.APPROVALS.name)
+        if t is None or not t.present:
+            continue
+        matched, bad = approvals_.match(t.frame, c.result.exceptions, labels, t.file, t.sheet)
+        issues += bad
+        c.result.exceptions = approvals_.fill_refs(c.result.exceptions, matched)
+    if issues:
+        raise InputErrors(issues, fmt_month(computed[0].month))
 
 
 def rulebook_change(ledger: Ledger, rb: Rulebook, first: int, allowed: bool) -> dict:
@@ -502,7 +579,13 @@ def note_output_changes(c: Computed, changes: list[dict], rb: Rulebook) -> None:
 
 def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Computed], output_dir: Path,
               first_month: str, input_dir: Path, report: Reporter, pending_after: list[dict],
-              options: RenderOptions | None = None, start_month: int | None = None) -> list[MonthOutcome]:
+              options: RenderOptions | None = None, start_month: int | None = None, life=None) -> list[MonthOutcome]:
+    """Render and commit the computed months. `life` (lifecycle.Life): each month's HEAD entry (state,
+    signatures, approvals), the months whose outputs are kept (a new ledger version only) and the files
+    written beside the outputs after the run (approvals)."""
+    if life is None:
+        from cm_payroll import lifecycle
+        life = lifecycle.Life(by=os_user())
     run_id = uuid.uuid4().hex[:12]
     staging = new_staging(output_dir, run_id)
     meta = {"at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "host": platform.node(),
@@ -510,26 +593,30 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
             "output_dir": str(output_dir.resolve()), "run_id": run_id}
     months = dict(ledger.months)
     staged, outcomes = [], []
-    prev_sha = None
-    earlier = [x for x in months if x < fmt_month(computed[0].month)]
-    if earlier:
-        prev_sha = months[max(earlier)].manifest_sha256
     try:
         for c in computed:
             name = fmt_month(c.month)
             version = ledger.next_version(name)
-            report("write", name)
-            out_dir = staging / "out" / name
-            t = time.perf_counter()
-            hashes = render_month(c, rb, mod, out_dir, version, meta, options)
-            c.stage_seconds["render"] = time.perf_counter() - t
+            earlier = [x for x in months if x < name]
+            prev_sha = months[max(earlier)].manifest_sha256 if earlier else None
+            keep = name in life.ledger_only
+            out_dir = None if keep else staging / "out" / name
+            if keep:        # same pay, exceptions and state: the outputs (and their signatures) stay
+                old = ledger.manifest(name)
+                hashes, inputs = dict(old["outputs"]), old["inputs"]
+            else:
+                report("write", name)
+                t = time.perf_counter()
+                hashes = render_month(c, rb, mod, out_dir, version, meta, options)
+                c.stage_seconds["render"] = time.perf_counter() - t
+                inputs = c.inputs.files()
             frames = {"state": c.result.state, "pay": c.result.pay, "exceptions": c.result.exceptions}
             frames.update({f"aux_{k}": v for k, v in c.result.aux.items()})
             if c.ctx.corrections is not None:
                 frames["corrections"] = c.ctx.corrections
             manifest = {
                 "month": name, "version": version, "rulebook_id": rb.id, "rulebook_sha256": rb.sha256,
-                "rulebook_source": rb.source, "inputs": c.inputs.files(), "outputs": hashes,
+                "rulebook_source": rb.source, "inputs": inputs, "outputs": hashes,
                 "previous_manifest_sha256": prev_sha,
                 # the version this one replaces (a re-run), so that its corrections can be traced
                 "replaces": ({"version": ledger.months[name].version,
@@ -540,14 +627,16 @@ def write_run(ledger: Ledger, rb: Rulebook, mod: ModuleType, computed: list[Comp
                 manifest["pending_corrections_sha256"] = pending_digest(pending_after)
             led_dir = staging / "ledger" / name
             sha = write_month_files(led_dir, frames, manifest)
-            prev_sha = sha
-            months[name] = MonthEntry(name, version, sha)
+            extra = {} if keep else life.write_extra(name, out_dir, c, rb)
+            months[name] = life.entry(name, version, sha, extra, kept=keep)
             staged.append(StagedMonth(name, version, led_dir, out_dir))
+            if keep:
+                continue
             pay = c.result.pay
-            totals = {c.key: int(pay.get_column(c.key).sum() or 0) for c in mod.COMPONENTS}
+            totals = {k.key: int(pay.get_column(k.key).sum() or 0) for k in mod.COMPONENTS}
             outcomes.append(MonthOutcome(name, version, output_dir / name, pay.height,
                                          c.result.exceptions.height, totals.get("gross_pay", 0), totals,
-                                         c.stage_seconds))
+                                         c.stage_seconds, state=months[name].state))
         start = fmt_month(start_month) if start_month is not None else ledger.start_month
         head = head_document(rb.id, first_month, months, pending_after, rulebook_sha256=rb.sha256,
                              start_month=start)
@@ -579,10 +668,10 @@ def validate_month(month: str, input_dir: Path, rules: str = "securities") -> Mo
 
 
 def load_result(output_dir: Path, month: str, what: str = "pay", version: int | None = None) -> pl.DataFrame:
-    """A closed month's frame from the ledger (pay, exceptions, state)."""
+    """A computed month's frame from the ledger (pay, exceptions, state), whatever its state."""
     led = Ledger.open(Path(output_dir))
     if not led.closed(month):
-        raise UsageError(f"{month} is not closed in {output_dir}")
+        raise UsageError(f"{month} is not computed in {output_dir}")
     return led.read(month, what, version)
 
 

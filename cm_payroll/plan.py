@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cm_payroll.errors import InputErrors, InputIssue, RefusedError, UsageError
+from cm_payroll.errors import InputErrors, InputIssue, MonthClosed, UsageError
 from cm_payroll.months import fmt_month, parse_month
 
 _MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
@@ -32,7 +32,9 @@ class Plan:
     months: list[int]                       # the months to compute, in order
     first: int                              # the first month of the output root
     start: int | None = None                # the root's --start month (its opening file is read)
-    rerun: bool = False                     # a --force re-run of computed months (corrections)
+    rerun: bool = False                     # computed months are recomputed (a draft re-run, --force)
+    target: int | None = None               # the month asked for (always written anew)
+    paid_through: int | None = None         # --paid-through: months up to it are released as computed
     pending: list[str] = field(default_factory=list)     # `year`: months without input files yet
     nothing_to_do: bool = False             # `year`: every month with inputs is computed, unchanged
 
@@ -88,8 +90,23 @@ def _adoption_hint(months: list[int], folders: dict[int, Path], target: int) -> 
             f"--start {fmt_month(with_files[0])}")
 
 
-def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int | None = None) -> Plan:
-    """The months `month M` computes on this output root."""
+def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int | None = None,
+               paid_through: int | None = None) -> Plan:
+    """The months `month M` computes on this output root. `paid_through` (a new root only): the months
+    up to it were paid outside the tool; they are released as computed (SPEC 6)."""
+    p = _plan_month(ledger, m, input_dir, force, start)
+    if paid_through is not None:
+        if ledger.months:
+            raise UsageError(f"--paid-through {fmt_month(paid_through)}: this output folder has computed months "
+                             f"already; --paid-through is only for a new output folder")
+        if not p.months[0] <= paid_through <= m:
+            raise UsageError(f"--paid-through {fmt_month(paid_through)} must lie between the first month "
+                             f"computed ({fmt_month(p.months[0])}) and {fmt_month(m)}")
+        p.paid_through = paid_through
+    return p
+
+
+def _plan_month(ledger, m: int, input_dir: Path, force: bool, start: int | None) -> Plan:
     folders = month_folders(input_dir)
     name = fmt_month(m)
     if ledger.months:
@@ -102,22 +119,18 @@ def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int 
             raise UsageError(f"{name} is before the first month {fmt_month(first)} of this output folder "
                              f"(nothing before it is computed here); use a new output folder for earlier months")
         if ledger.closed(name):
-            if not force:
-                raise RefusedError(
-                    f"{name} is already closed (version {ledger.months[name].version}). To recompute it from "
-                    f"corrected inputs run `cm-payroll month {name} --force`: the earlier outputs are kept as a "
-                    f"numbered version and the differences are booked as corrections in the next open month")
+            refuse_signed(ledger, name, force)
             chain = sorted(parse_month(x) for x in ledger.months if x >= name)
             issues = _gap_errors(chain, folders, input_dir, first)
             if issues:
                 raise InputErrors(issues, name)
-            return Plan(chain, first, root_start, rerun=True)
+            return Plan(chain, first, root_start, rerun=True, target=m)
         last = parse_month(ledger.last_month())
         months = list(range(last + 1, m + 1))
         issues = _gap_errors(months, folders, input_dir, first)
         if issues:
             raise InputErrors(issues, name)
-        return Plan(months, first, root_start)
+        return Plan(months, first, root_start, target=m)
     if start is not None:
         if start > m:
             raise UsageError(f"--start {fmt_month(start)} is after {name}")
@@ -125,7 +138,7 @@ def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int 
         issues = _gap_errors(months, folders, input_dir, start)
         if issues:
             raise InputErrors(issues, name)
-        return Plan(months, start, start)
+        return Plan(months, start, start, target=m)
     earlier = [k for k in folders if k <= m]
     if not earlier:
         raise InputErrors([InputIssue(str(input_dir / name), message=f"no input folder for {name}")], name)
@@ -140,12 +153,33 @@ def plan_month(ledger, m: int, input_dir: Path, force: bool = False, start: int 
         raise InputErrors([InputIssue(str(input_dir / x), message=(
             f"the folder {x} has no input files; a new output folder processes every earlier month that has "
             f"an input folder, from the earliest ({fmt_month(first)}).{hint}")) for x in empty], name)
-    return Plan(months, first)
+    return Plan(months, first, target=m)
 
 
-def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | None, list[str]]:
-    """`year YYYY`: (the month to run up to, or None when there is nothing to compute; the pending
-    months). `input_files(month, folder)` gives the input files a month would read, as
+SIGNED = ("reviewed", "rechecked", "approved")
+
+
+def refuse_signed(ledger, name: str, force: bool) -> None:
+    """SPEC 6: a draft is re-run freely; a signed month needs --force (its signatures are discarded),
+    a released month needs --force (the differences are booked as corrections)."""
+    e = ledger.months[name]
+    if force or e.state == "draft":
+        return
+    if e.state == "released":
+        raise MonthClosed(
+            f"{name} is released (paid, version {e.version}). To recompute it from corrected inputs run "
+            f"`cm-payroll month {name} --force`: the paid outputs are kept as a numbered version and each "
+            f"manager's difference is booked as a correction (补发/追回) in the first month not released")
+    roles = "、".join(f"{s['role']} {s['by']}" for s in e.signatures)
+    raise MonthClosed(
+        f"{name} is signed ({roles}) but not released. To recompute it run `cm-payroll month {name} --force`: "
+        f"its signatures are discarded (listed in the exceptions report as signoff_discarded) and it "
+        f"becomes a draft to be signed again")
+
+
+def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | None, list[str], int | None]:
+    """`year YYYY`: (the month to run from — a draft whose inputs changed — or up to, None when there is
+    nothing to compute; the pending months; the month to run up to after re-running that draft). `input_files(month, folder)` gives the input files a month would read, as
     [(file name, sha256)], to tell whether a computed month's inputs changed."""
     folders = month_folders(input_dir)
     months = [year * 12 + k for k in range(12)]
@@ -153,7 +187,7 @@ def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | No
     if not with_files:
         if not any(k in folders for k in months):
             raise UsageError(f"--input {input_dir}: no month folders of {year} (expected {year}-01 … {year}-12)")
-        return None, [fmt_month(k) for k in months]
+        return None, [fmt_month(k) for k in months], None
     target = max(with_files)
     pending = [fmt_month(k) for k in months if k > target]
     first_of_root = parse_month(ledger.first_month) if ledger.months and ledger.first_month else None
@@ -164,14 +198,17 @@ def plan_year(ledger, year: int, input_dir: Path, input_files) -> tuple[int | No
         raise InputErrors(issues, fmt_month(target))
     computed = [k for k in months if ledger.closed(fmt_month(k))]
     changed = [fmt_month(k) for k in computed if k in folders and inputs_changed(ledger, k, folders[k], input_files)]
-    if changed:
-        raise RefusedError(
-            f"the inputs of {', '.join(changed)} changed since {'it was' if len(changed) == 1 else 'they were'} "
-            f"computed; `year` leaves computed months as they are. To recompute from corrected inputs run "
-            f"`cm-payroll month {changed[0]} --force`")
+    signed = [x for x in changed if ledger.months[x].state != "draft"]
+    if signed:
+        raise MonthClosed(
+            f"the inputs of {', '.join(signed)} changed since {'it was' if len(signed) == 1 else 'they were'} "
+            f"computed, and {'it is' if len(signed) == 1 else 'they are'} signed or released; `year` recomputes "
+            f"drafts only. To recompute from corrected inputs run `cm-payroll month {signed[0]} --force`")
+    if changed:         # drafts whose inputs changed: recomputed from the earliest (SPEC 6)
+        return parse_month(changed[0]), pending, target
     if ledger.closed(fmt_month(target)):
-        return None, pending
-    return target, pending
+        return None, pending, None
+    return target, pending, None
 
 
 def inputs_changed(ledger, m: int, folder: Path, input_files) -> bool:
@@ -188,4 +225,4 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-__all__ = ["Plan", "file_sha256", "has_files", "inputs_changed", "month_folders", "plan_month", "plan_year"]
+__all__ = ["Plan", "SIGNED", "refuse_signed", "file_sha256", "has_files", "inputs_changed", "month_folders", "plan_month", "plan_year"]

@@ -22,7 +22,7 @@ from cm_payroll.errors import RefusedError, UsageError
 from cm_payroll.rulebook import BUILTIN, builtin_path, load_rulebook
 
 KINDS = {"id": "工号", "text": "文字", "category": "选项", "bool": "是/否", "date": "日期",
-         "money": "金额(元)", "money_nonneg": "金额(元,不小于0)", "score": "数值"}
+         "money": "金额(元)", "money_nonneg": "金额(元，不小于0)", "score": "数值"}
 
 
 @dataclass
@@ -72,92 +72,28 @@ def init_branch(root: Path, rules: str = "securities", year: int | None = None, 
     return Scaffold(root, months, rb_file, readme, tdir)
 
 
-def _files_table(rules: str) -> str:
+def _files(rules: str) -> list[dict]:
+    """The rulebook's input files as the README's table shows them."""
     from cm_payroll.rulebooks import module_for
     try:
         mod = module_for(rules)
     except (KeyError, ImportError):
-        return ""
-    lines = ["| 文件名 | 内容 | 是否必需 | 列(* 为必需列) |", "|---|---|---|---|"]
-    for spec in mod.FILES:
-        cols = "、".join(f"{c.zh}{'*' if c.required else ''}({KINDS.get(c.kind, c.kind)})"
-                        for c in spec.columns)
-        when = "每月必需" if spec.required else ("季末月份" if spec.months == "quarter_end" else "有则提供")
-        lines.append(f"| `{spec.name}` | {spec.zh} | {when} | {cols} |")
-    return "\n".join(lines)
+        return []
+    return [{"name": spec.name, "zh": spec.zh,
+             "when": "每月必需" if spec.required else ("季末月份" if spec.months == "quarter_end" else "有则提供"),
+             "columns": [{"zh": c.zh, "required": c.required, "kind": KINDS.get(c.kind, c.kind)}
+                         for c in spec.columns]}
+            for spec in mod.FILES]
 
 
 def _readme(rb, rules: str, year: int) -> str:
-    first = f"{year}-01"
-    return f"""# {rb.title} — 营业部薪酬计算目录
-
-本目录由 `cm-payroll init` 生成,供薪酬经办人每月使用。
-
-## 目录结构
-
-```
-README.md          本说明
-rulebook.toml      本营业部的参数文件(由内置规则复制而来,可修改,见下文)
-{year}-01/ … {year}-12/  每月一个文件夹,放入当月从后台系统导出的文件
-out/               计算结果(首次运行时自动生成)
-```
-
-## 每月操作
-
-1. 把当月导出的文件放入对应月份文件夹,例如 `{first}/`。文件按名称识别,可以是 `.xlsx`、`.xls`、
-   `.csv`(UTF-8 或 GBK)或 `.parquet`;表头可用中文或英文;表头上方的标题行、空行和“合计”行可以保留。
-2. 先检查输入(不写出任何文件):
-
-   ```sh
-   cm-payroll validate {first} --input . --rules rulebook.toml
-   ```
-
-   每个错误都会指出文件、工作表、Excel 行号和列名。全部改正后再计算。
-3. 计算当月薪酬:
-
-   ```sh
-   cm-payroll month {first} --input . --output out --rules rulebook.toml
-   ```
-
-   如需 PDF 或网页版薪酬单:加 `--format xlsx,html,pdf`。如需给每份薪酬单加密码:加 `--protect-slips`
-   (见下文“薪酬单密码”)。同一年中前面未计算的月份会先按顺序计算。
-4. 结果在 `out/<月份>/`:
-   - `payroll_<月份>.xlsx`:工资汇总表(含合计行、签字栏;“图表”页为按级别与状态的应发合计)
-   - `slips/<工号>.xlsx`(及 `.html`、`.pdf`):每人一张 A4 薪酬单
-   - `exceptions_<月份>.xlsx`:需要人工处理或审批的例外事项(“汇总”页为各类型件数)
-   - `run.json`:本次运行所用参数、输入输出文件的校验值
-5. 已计算(已关闭)的月份不能直接重算。输入有误需要更正时,改正输入后运行
-   `cm-payroll month <月份> --force …`:旧结果保存在 `out/history/`,差额作为补发/追回计入下一个未关闭月份。
-
-退出码:0 成功;1 输入有错误(未写出任何文件);2 用法错误;3 被拒绝(月份已关闭、另一进程正在运行、台账损坏)。
-
-## 输入文件
-
-{_files_table(rules)}
-
-## 参数文件 rulebook.toml
-
-每个参数都注明条款(article)和来源(origin:S 为细则原文,D 为默认值),并按生效月份(from)记录取值。
-本营业部的本地标准(S-Art.2)在这里修改:改一个取值,或增加一条新的 `{{ from = "YYYY-MM", value = … }}`
-使新标准从某月起生效。查看当前生效的参数及其条款:
-
-```sh
-cm-payroll help rules --rules rulebook.toml
-```
-
-## 薪酬单样式
-
-薪酬单的网页版和 PDF 版由模板生成。要修改样式,运行 `cm-payroll init . --with-templates`
-把内置模板复制到 `templates/`(已有的 README.md、rulebook.toml 保持不变;本目录作为 `--input` 时自动使用模板),然后修改 `templates/slip.html.j2`
-或 `templates/slip.css`;也可以用 `--templates 文件夹` 指定其他位置。
-
-## 薪酬单密码(--protect-slips)
-
-每份薪酬单(.xlsx、.pdf)用本人密码加密。密码由营业部密钥和工号算出(见 rulebook.toml 的
-`[slip_protection]`),密钥放在环境变量 `CM_PAYROLL_SLIP_SECRET` 中,不要写进任何文件。
-密码表 `out/<月份>/passwords.csv` 只给经办人使用:**不要随薪酬单一起发出**,请把密码单独告知本人,
-用完后妥善保管或删除。加密的薪酬单每次生成的文件内容都不同(加密使用随机数),这是正常的。
-"""
+    """The branch's README.md, from the Jinja2 template templates/init/README.md.j2."""
+    import jinja2
+    from cm_payroll.render.documents import builtin_templates
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_templates() / "init")),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return env.get_template("README.md.j2").render(title=rb.title, year=year, first=f"{year}-01",
+                                                   files=_files(rules))
 
 
 __all__ = ["Scaffold", "init_branch"]

@@ -20,6 +20,11 @@ MONEY_KEYS = {
                                                                            "carried_deficit"},
     "rcc": {c.key for c in module_for("rcc").COMPONENTS},     # `score` (百分考核得分) is not money
 }
+# SPEC 9: the deduction lines a month with a deductions file adds (rulebooks/tax), money in both rulebooks.
+TAX_MONEY_KEYS = {"social_insurance", "housing_fund", "income_tax", "bonus_tax", "other_deduction",
+                  "carried_deduction", "net_pay", "carry_forward"}
+for _keys in MONEY_KEYS.values():
+    _keys |= TAX_MONEY_KEYS
 RENAME = {"compliance_reserve": "reserve", "carried_deficit": "deficit", "track": "track"}
 
 

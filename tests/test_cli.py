@@ -40,10 +40,10 @@ def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
 def test_closed_month_is_refused_with_exit_3(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
-    assert run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "-q").returncode == 0
+    assert run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "-q", "--paid-through", "2013-01").returncode == 0
     r = run_cli("month", "2013-01", "-i", str(inp), "-o", str(out))
     assert r.returncode == 3
-    assert "--force" in r.stderr and "already closed" in r.stderr
+    assert "--force" in r.stderr and "released" in r.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_input_error_exit_1_nothing_written(tmp_path: Path) -> None:
 def test_force_keeps_earlier_version_and_books_corrections(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
-    assert run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "-q").returncode == 0
+    assert run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "-q", "--paid-through", "2013-01").returncode == 0
     before = (out / "2013-01" / "payroll_2013-01.xlsx").read_bytes()
     (inp / "2013-01" / "scores.csv").write_text("manager_id,score\nA1,12000\nA2,4000\nB1,19000\n", encoding="utf-8")
     r = run_cli("month", "2013-01", "-i", str(inp), "-o", str(out), "--force", "--json")

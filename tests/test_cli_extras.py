@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +14,7 @@ from typer.testing import CliRunner
 from cm_payroll import __version__, i18n
 from cm_payroll.cli import StageProgress, app
 from cm_payroll.rulebook import builtin_path, load_rulebook
-from tests.helpers import make_inputs, run_cli
+from tests.helpers import cli_path, make_inputs, run_cli
 
 runner = CliRunner()
 
@@ -26,7 +28,11 @@ def _invoke(*args: str, env: dict | None = None):
 def test_version_and_completion() -> None:
     r = _invoke("--version")
     assert r.exit_code == 0 and r.stdout.strip() == f"cm-payroll {__version__}"
-    r = run_cli("--show-completion", "bash")
+    # the shell named on the command line, whatever $SHELL or the parent process is (Typer's switch
+    # that turns off its detection; tests/test_clerk.py tries other login shells)
+    env = dict(os.environ, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1", SHELL="/bin/sh")
+    r = subprocess.run(cli_path() + ["--show-completion", "bash"], capture_output=True, text=True, env=env,
+                       timeout=60)
     assert r.returncode == 0 and "_CM_PAYROLL_COMPLETE=complete_bash" in r.stdout
 
 

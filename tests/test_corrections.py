@@ -32,7 +32,7 @@ def _spec() -> dict:
 def test_correcting_june_after_december(tmp_path: Path) -> None:
     inp, out = tmp_path / "in", tmp_path / "out"
     write_inputs(_spec(), inp)
-    run_month("2013-12", inp, out)
+    run_month("2013-12", inp, out, paid_through="2013-12")       # the year was paid
     dec_v1 = load_result(out, "2013-12", "pay").filter(pl.col("manager_id") == "C1").row(0, named=True)
     # v1 December: Y = 120,000 × (35% + 3%) − 12 × 3,500 = 45,600 − 42,000 = 3,600
     assert dec_v1["year_end_bonus"] == 360_000

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -170,9 +169,15 @@ def test_year_computes_up_to_the_last_month_with_files_then_nothing_to_do(tmp_pa
     again = run_cli("year", "2013", "--input", str(inp), "--output", str(out), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["nothing_to_do"] is True
-    # a computed month whose inputs changed is not silently left stale
+    # a computed month whose inputs changed is not silently left stale: a draft is recomputed (and
+    # the months after it), a signed one is refused (SPEC 6)
     (inp / "2013-02" / "scores.csv").write_text("manager_id,score\nY1,9100\n", "utf-8")
-    with pytest.raises(RefusedError, match="2013-02"):
+    r = run_year(2013, inp, out)
+    assert r.months[0].month == "2013-02" and r.months[0].version == 2
+    from cm_payroll import lifecycle
+    lifecycle.sign(out, "2013-02", "审核", "李审核")
+    (inp / "2013-02" / "scores.csv").write_text("manager_id,score\nY1,9200\n", "utf-8")
+    with pytest.raises(RefusedError, match="2013-02 --force"):
         run_year(2013, inp, out)
     # `month` on an empty folder stays an input error
     with pytest.raises(InputErrors):

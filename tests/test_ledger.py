@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,20 +12,15 @@ import pytest
 from cm_payroll import ledger as ledger_mod
 from cm_payroll.errors import RefusedError
 from cm_payroll.ledger import Ledger, Lock
-from cm_payroll.pipeline import run_month
-from tests.helpers import make_inputs, run_cli
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not p.name == "run.json" and ".ledger" not in p.parts and p.name != ".lock"}
+from cm_payroll.pipeline import load_result, run_month
+from tests.helpers import make_inputs, run_cli, tree
 
 
 def test_outputs_are_byte_for_byte_deterministic(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     run_month("2013-02", inp, tmp_path / "a")
     run_month("2013-02", inp, tmp_path / "b")
-    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    a, b = tree(tmp_path / "a", skip_run_json=True), tree(tmp_path / "b", skip_run_json=True)
     assert a.keys() == b.keys() and len(a) >= 10
     assert [k for k in a if a[k] != b[k]] == []
 
@@ -33,12 +29,12 @@ def test_failed_run_leaves_earlier_output_untouched(tmp_path: Path) -> None:
     inp = make_inputs(tmp_path)
     out = tmp_path / "out"
     run_month("2013-01", inp, out)
-    before = _files(out)
+    before = tree(out, skip_run_json=True)
     head = (out / ".ledger" / "HEAD.json").read_bytes()
     (inp / "2013-02" / "clients.csv").write_text("manager_id,client_id\n", encoding="utf-8")
     r = run_cli("month", "2013-02", "-i", str(inp), "-o", str(out))
     assert r.returncode == 1
-    assert _files(out) == before
+    assert tree(out, skip_run_json=True) == before
     assert (out / ".ledger" / "HEAD.json").read_bytes() == head
     assert not (out / ".staging").exists() or not any((out / ".staging").iterdir())
 
@@ -131,4 +127,5 @@ def test_run_json_records_inputs_params_outputs(tmp_path: Path) -> None:
     assert "payroll_2013-01.xlsx" in names and "slips/A1.xlsx" in names
     params = {p["name"]: p for p in doc["parameters"]}
     assert params["standby_rate"]["value"] == "0.15" and params["standby_rate"]["article"] == "S-Art.20"
-    assert doc["totals"]["gross_pay"] == doc["totals"]["gross_pay"].strip()
+    gross = sum(load_result(tmp_path / "out", "2013-01").get_column("gross_pay").to_list())    # fen
+    assert doc["totals"]["gross_pay"] == f"{Decimal(gross) / 100:.2f}"                       # yuan, plain

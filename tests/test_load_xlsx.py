@@ -13,6 +13,8 @@ import pytest
 import xlsxwriter
 
 from cm_payroll import load
+from cm_payroll.load import read as load_read
+from cm_payroll.load import sheetscan
 from cm_payroll.rulebooks.securities.inputs import CLIENTS
 
 HEADERS = ["工号", "客户号", "客户来源", "新增客户", "期初资产", "期末资产", "日均资产", "净收入", "备注"]
@@ -85,12 +87,12 @@ def test_a_flipped_byte_in_another_part_is_found(tmp_path: Path) -> None:
     assert raw is None and any("docProps/app.xml" in m for m in _rendered(issues)), _rendered(issues)
 
 
-@pytest.mark.parametrize("survey_cap", [load.SURVEY_MAX_FLAGS, -1])
+@pytest.mark.parametrize("survey_cap", [sheetscan.SURVEY_MAX_FLAGS, -1])
 def test_flagged_cells_are_the_same_from_the_survey_and_from_a_search_per_sheet(tmp_path: Path, monkeypatch,
                                                                                  survey_cap: int) -> None:
     """-1: the survey keeps nothing, so scan() searches the sheet again (the path of a sheet with more
     than SURVEY_MAX_FLAGS flagged cells)."""
-    monkeypatch.setattr(load, "SURVEY_MAX_FLAGS", survey_cap)
+    monkeypatch.setattr(sheetscan, "SURVEY_MAX_FLAGS", survey_cap)
     sheet = "xl/worksheets/sheet1.xml"
     raw, issues = _read(tmp_path, _rewrite(_workbook(), sheet, _drop_cached_values))
     msgs = _rendered(issues)
@@ -103,9 +105,9 @@ def test_flagged_cells_are_the_same_from_the_survey_and_from_a_search_per_sheet(
 
 def test_sheets_read_in_two_threads_give_the_sequential_table(tmp_path: Path, monkeypatch) -> None:
     data = _workbook(sheets=5, rows=7, percent=False)
-    monkeypatch.setattr(load, "PARALLEL_SHEETS_BYTES", 10**12)
+    monkeypatch.setattr(load_read, "PARALLEL_SHEETS_BYTES", 10**12)
     one, i1 = _read(tmp_path, data)
-    monkeypatch.setattr(load, "PARALLEL_SHEETS_BYTES", 0)
+    monkeypatch.setattr(load_read, "PARALLEL_SHEETS_BYTES", 0)
     two, i2 = _read(tmp_path, data)
     assert i1 == i2 == []
     assert one.frame.equals(two.frame)

@@ -18,12 +18,10 @@ import openpyxl
 import pytest
 
 from cm_payroll.diff import diff_workbooks
-from cm_payroll.pipeline import render_month
 from cm_payroll.render.documents import SlipDocuments, is_negative
 from cm_payroll.render.slip_xlsx import slip_workbook
 from cm_payroll.render.text import zh_text
 from cm_payroll.rulebooks import module_for
-from tests.test_documents import sample_slips, sample_month  # noqa: F401  (fixtures)
 
 PAY_EFFECT = {"fraud", "compliance_forfeited", "correction", "override_applied"}
 
@@ -153,7 +151,7 @@ def test_negative_values_are_flagged_for_red() -> None:
 
 
 @pytest.fixture(scope="module")
-def batch(sample_slips):  # noqa: F811
+def batch(sample_slips):
     rb, slips, _ = sample_slips
     docs = SlipDocuments("2013-12", rulebook_title=rb.title)
     chosen = slips[:3]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polars as pl
 
 from cm_payroll.explain import explain
 from cm_payroll.pipeline import load_result, run_month

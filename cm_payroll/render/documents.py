@@ -494,7 +494,34 @@ def _weasyprint():
     except (ImportError, OSError) as exc:      # OSError: Pango missing from the system
         raise MissingSystemPackage(f"--format pdf needs Pango (Debian packages libpango-1.0-0 libpangoft2-1.0-0 "
                                    f"libharfbuzz-subset0; `make system-deps` installs them): {exc}") from exc
+    _quiet_notdef()
     return weasyprint
+
+
+class _NotdefOnce:
+    """WeasyPrint logs one warning per drawn character that no font has (".notdef glyph rendered for
+    Unicode string unsupported by fonts: …"): thousands of lines for a month of slips on a machine
+    without a CJK font. This filter, on WeasyPrint's logger and for that message only, lets each
+    character's warning through once per process; every other message passes untouched."""
+
+    def __init__(self) -> None:
+        self.seen: set = set()
+
+    def filter(self, record) -> bool:
+        if not str(record.msg).startswith(".notdef glyph"):
+            return True
+        key = record.args[1] if isinstance(record.args, tuple) and len(record.args) > 1 else record.getMessage()
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def _quiet_notdef() -> None:
+    import logging
+    logger = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _NotdefOnce) for f in logger.filters):
+        logger.addFilter(_NotdefOnce())
 
 
 __all__ = ["FORMATS", "RenderOptions", "SlipDocuments", "builtin_templates", "make_options", "money",

@@ -33,6 +33,9 @@ class Slip:
     total: SlipLine
     ytd: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # 代扣项目 (SPEC 9): the deduction lines and 实发合计, in a month with a deductions file only
+    withholding: list[SlipLine] = field(default_factory=list)
+    net: SlipLine | None = None
 
 
 def slip_filename(manager_id: str) -> str:
@@ -107,6 +110,30 @@ def _pairs(ws, f: dict, r: int, items: list[tuple[str, str]]) -> int:
     return r
 
 
+def _line(ws, f: dict, r: int, line: SlipLine, total: bool = False) -> None:
+    label, money = ("total_l", "total") if total else ("cell", "money")
+    text(ws, r, 0, line.label, f[label])
+    ws.write_number(r, 1, number(Decimal(line.amount) / 100), f[money])
+    text(ws, r, 2, line.article, f[label])
+    text(ws, r, 3, line.basis, f[label])
+    ws.set_row(r, row_height(max(lines_needed(line.label, COLUMN_WIDTHS[0]),
+                                 lines_needed(line.article, COLUMN_WIDTHS[2]),
+                                 lines_needed(line.basis, COLUMN_WIDTHS[3]))))
+
+
+def _withholding(ws, f: dict, r: int, slip: Slip) -> int:
+    """代扣项目 (SPEC 9): the deduction lines under their heading, 实发合计 last; the next free row."""
+    for j, h in enumerate(("代扣项目", "金额（元）", "条款", "计算依据")):
+        ws.write_string(r, j, h, f["head"])
+    ws.set_row(r, row_height(1))
+    r += 1
+    for line in slip.withholding:
+        _line(ws, f, r, line)
+        r += 1
+    _line(ws, f, r, slip.net, total=True)
+    return r + 2
+
+
 def lay_out(ws, f: dict, slip: Slip) -> None:
     """The cells of a slip, written to `ws` with the formats `f` (slip_formats). `ws` is an
     xlsxwriter worksheet or slip_xlsx's recorder of the same calls (the fast writer). Every row
@@ -138,6 +165,8 @@ def lay_out(ws, f: dict, slip: Slip) -> None:
     text(ws, r, 3, slip.total.basis, f["total_l"])
     ws.set_row(r, row_height(_lines(slip.total.basis, COLUMN_WIDTHS[3])))
     r += 2
+    if slip.net is not None:
+        r = _withholding(ws, f, r, slip)
     if slip.ytd:
         ws.merge_range(r, 0, r, 3, "", f["head"])
         ws.write_string(r, 0, "本年累计", f["head"])

@@ -268,7 +268,10 @@ def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, s
     freeze = _id_columns(columns)
     after = _write_table(wb, ws, fmts, frame, columns, True, freeze_cols=freeze)
     _print_setup(ws, title)
-    cuts = _pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns])
+    keys = [k for k, _, _ in columns]
+    # a page that ends near 应发合计 ends right after it (with net pay, the deductions print apart)
+    cuts = _pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
+                       prefer=[keys.index(gross_key) + 1] if gross_key in keys else [])
     # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
     _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2, end=cuts[0] if cuts else None)
     keys = [k for k, _, _ in columns]
@@ -298,12 +301,14 @@ def _page_scale(width_pts: float) -> int:
     return max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / max(width_pts, 1.0) * 92)))
 
 
-def _pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None) -> list[int]:
+def _pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
+                prefer: Sequence[int] = ()) -> list[int]:
     """A wide table on A4 landscape, legible: one page wide when the whole width fits at
     MIN_PRINT_SCALE or more (fit_to_pages(1, 0) stays); else as few pages wide as reach that scale
     (two, three, … at most MAX_PAGES_WIDE), the columns cut where the widest page is narrowest —
-    before the block of pay components (the last run of three or more money columns) when that
-    costs at most 5 points of scale — the first `repeat` columns (工号, 姓名) and the header row
+    before the block of pay components (the last run of three or more money columns) and at the
+    `prefer`red column boundaries (after 应发合计) when that costs at most 8 points of scale and keeps
+    MIN_PRINT_SCALE — the first `repeat` columns (工号, 姓名) and the header row
     printed on every page, pages across then down, one print scale for the sheet (at most 100 %);
     as many pages long as needed. Generic over the columns: nothing here counts them. Returns the
     columns the pages are cut before (none: one page wide)."""
@@ -328,6 +333,8 @@ def _pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = 
         if runs:
             block = runs[-1][0]
 
+    wanted = {c for c in [block, *prefer] if c is not None and repeat < c < n}
+
     def widest(cuts: tuple[int, ...]) -> float:
         bounds = (0, *cuts, n)
         return max(prefix[b] - prefix[a] + (rep if a else 0.0) for a, b in zip(bounds, bounds[1:]))
@@ -339,8 +346,9 @@ def _pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = 
         if not scored:
             break
         top = max(sc for sc, _ in scored)
-        near = [(sc, c) for sc, c in scored if sc >= top - 5]
-        best = max(near, key=lambda item: (block in item[1], item[0], tuple(-x for x in item[1])))
+        floor = top - 8 if top < MIN_PRINT_SCALE else max(top - 8, MIN_PRINT_SCALE)
+        near = [(sc, c) for sc, c in scored if sc >= floor]
+        best = max(near, key=lambda item: (len(wanted & set(item[1])), item[0], tuple(-x for x in item[1])))
         if top >= MIN_PRINT_SCALE:
             break
     if best is None:

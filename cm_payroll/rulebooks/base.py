@@ -96,9 +96,4 @@ class RulebookModule(Protocol):
     def slips(self, pay: pl.DataFrame, month: int, p: Any, firm: str = "") -> Iterator: ...
 
 
-def empty_exceptions() -> pl.DataFrame:
-    return pl.DataFrame(schema=EXCEPTION_SCHEMA)
-
-
-__all__ = ["EXCEPTION_SCHEMA", "Component", "Figure", "MonthContext", "MonthResult", "RulebookModule",
-           "empty_exceptions"]
+__all__ = ["EXCEPTION_SCHEMA", "Component", "Figure", "MonthContext", "MonthResult", "RulebookModule"]

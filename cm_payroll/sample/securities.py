@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cm_payroll.rulebooks.securities.inputs import CLIENTS, SCORES
-from cm_payroll.sample.writers import (ADJUSTMENTS, EVENTS, OVERRIDES, Layout, clear_inputs, fen, load_cast,
-                                       month_range, scripted_rows, write_common)
+from cm_payroll.sample.writers import (ADJUSTMENTS, DEDUCTIONS, EVENTS, OVERRIDES, Deductions, Layout, clear_inputs,
+                                       fen, load_cast, month_range, scripted_rows, write_common)
 from cm_payroll.schema import ROSTER
 
 __all__ = ["generate"]
@@ -49,7 +49,7 @@ SCORES_FILE = Layout(SCORES, {"manager_id": "text", "score": "int"}, "积分")
 CLIENTS_FILE = Layout(CLIENTS, {"manager_id": "text", "client_id": "text", "origin": "text", "is_new": "text",
                                 "opening_assets": "money", "closing_assets": "money", "daily_avg_assets": "money",
                                 "net_income": "money"}, "客户明细")
-LAYOUTS = (ROSTER_FILE, SCORES_FILE, CLIENTS_FILE, EVENTS, ADJUSTMENTS, OVERRIDES)
+LAYOUTS = (ROSTER_FILE, SCORES_FILE, CLIENTS_FILE, EVENTS, ADJUSTMENTS, OVERRIDES, DEDUCTIONS)
 
 # Market moves of 2013/14 (Shanghai composite, monthly), halved because client assets also hold cash
 # and bonds. Fillers' stock clients follow it; the cast does not (its thresholds must hold).
@@ -213,6 +213,7 @@ def generate(out_dir: Path, *, seed: int = 2013, managers: int = 60,
     orphans: dict[str, list[_Client]] = {}
 
     written: list[Path] = []
+    deductions = Deductions(seed)          # SPEC 9: its own generator, the other files do not depend on it
     sizes: dict[str, dict[str, dict[str, int]]] = {}
     for month in months:
         folder = out_dir / month
@@ -244,6 +245,7 @@ def generate(out_dir: Path, *, seed: int = 2013, managers: int = 60,
         written.append(SCORES_FILE.xlsx(folder, score_rows))
         written.append(CLIENTS_FILE.xlsx(folder, client_rows))
         written += write_common(folder, month, {m.mid for m in present}, events, adjustments, overrides)
+        written.append(DEDUCTIONS.xlsx(folder, deductions.rows(month, [m.mid for m in present])))
 
     _check_cast(sizes, [(m.mid, e.get("checks", ())) for m, e in zip(mgrs, cast)])
     return sorted(written)

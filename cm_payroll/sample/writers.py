@@ -15,9 +15,10 @@ import xlsxwriter
 
 from cm_payroll.load import EXTENSIONS
 from cm_payroll.months import fmt_month, parse_month
+from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS as DEDUCTIONS_FILE
 from cm_payroll.schema import ADJUSTMENTS_FILE, EVENTS_FILE, OVERRIDES_FILE, FileSpec
 
-__all__ = ["Layout", "load_cast", "month_range", "fen", "yuan_text", "clear_inputs", "scripted_rows",
+__all__ = ["DEDUCTIONS", "Deductions", "Layout", "load_cast", "month_range", "fen", "yuan_text", "clear_inputs", "scripted_rows",
            "write_common", "EVENTS", "ADJUSTMENTS", "OVERRIDES"]
 
 CREATED = datetime.datetime(2013, 1, 1)
@@ -82,6 +83,42 @@ EVENTS = Layout(EVENTS_FILE, dict.fromkeys(("manager_id", "event", "date", "note
 ADJUSTMENTS = Layout(ADJUSTMENTS_FILE, dict.fromkeys(("manager_id", "component", "amount", "note", "approval_ref"), "text"))
 OVERRIDES = Layout(OVERRIDES_FILE, dict.fromkeys(("manager_id", "field", "value", "reason", "approval_ref"), "text"),
                    "特殊处理")
+
+
+DEDUCTIONS = Layout(DEDUCTIONS_FILE, {"manager_id": "text", "pension_insurance": "money", "medical_insurance": "money",
+                                      "unemployment_insurance": "money", "housing_fund": "money",
+                                      "special_additional": "money", "other_deduction": "money"}, "扣缴项目")
+
+
+class Deductions:
+    """The sample's deductions files (SPEC 9): each manager's social-insurance base (缴费基数, drawn once,
+    whole hundreds of yuan) × the personal rates below, rounded half-up to the fen; from 2019 a
+    专项附加扣除 of 0/1,000/2,000/3,000 a month; now and then 工会会费 as 其他扣款. Drawn from a generator
+    of its own (seeded from the sample's seed), so that the other files do not change with it."""
+
+    # personal rates (‰): 养老 8%, 医疗 2%, 失业 0.5%, 住房公积金 10% — typical of Zhejiang 2013
+    RATES = {"pension_insurance": 80, "medical_insurance": 20, "unemployment_insurance": 5, "housing_fund": 100}
+
+    def __init__(self, seed: int) -> None:
+        import random
+        self.rng = random.Random(f"deductions-{seed}")
+        self.who: dict[str, tuple[int, int, int]] = {}
+
+    def _of(self, mid: str) -> tuple[int, int, int]:
+        if mid not in self.who:
+            base = self.rng.randint(30, 60) * 100 * 100                      # fen
+            special = self.rng.choice((0, 0, 100_000, 200_000, 300_000))     # fen a month, 2019+
+            union = 5_000 if self.rng.random() < 0.2 else 0                   # 工会会费 50.00
+            self.who[mid] = (base, special, union)
+        return self.who[mid]
+
+    def rows(self, month: str, ids: list[str]) -> list[list]:
+        out = []
+        for mid in ids:
+            base, special, union = self._of(mid)
+            money = [(base * r * 2 + 1000) // 2000 for r in self.RATES.values()]
+            out.append([mid, *money, special if month >= "2019-01" else 0, union])
+        return out
 
 
 def load_cast(rules: str) -> dict:

@@ -1,4 +1,5 @@
-"""Fixtures of the robustness suite: LibreOffice (headless) to make input files the way clerks do."""
+"""Fixtures of the robustness suite: LibreOffice (headless) to make input files the way clerks do.
+(shared_cache, like every fixture the whole suite shares, is in tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -45,32 +46,3 @@ def libreoffice(tmp_path_factory) -> LibreOffice:
     if exe is None:
         pytest.skip("LibreOffice (soffice) is not installed: `make system-deps` installs libreoffice-calc-nogui")
     return LibreOffice(exe, tmp_path_factory.mktemp("libreoffice"))
-
-
-@pytest.fixture(scope="session")
-def shared_cache(tmp_path_factory, worker_id: str):
-    """A folder of the whole test session (shared by pytest-xdist workers) and a lock to fill it:
-    `with shared_cache("name") as (folder, fresh):` — `fresh` when this process must fill it."""
-    import contextlib
-    import fcntl
-
-    base = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        base = base.parent
-    base = base / "robustness-cache"
-    base.mkdir(exist_ok=True)
-
-    @contextlib.contextmanager
-    def cache(name: str):
-        folder = base / name
-        with open(base / f"{name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            done = folder / ".done"
-            if done.exists():
-                yield folder, False
-                return
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir()
-            yield folder, True
-            done.touch()
-    return cache

@@ -199,7 +199,3 @@ def test_an_undamaged_copy_runs_on(base, tmp_path: Path) -> None:
     shutil.copytree(src, root)
     run_month("2013-04", inp, root)
     assert sorted(check_root(root).months) == MONTHS
-
-
-def test_corruption_counts() -> None:
-    assert len(CASES) >= 20

@@ -287,11 +287,11 @@ def test_folder_names_that_look_like_console_markup(tmp_path: Path) -> None:
     named "[/y]" crashed the console (a traceback after a good run)."""
     inp, out = tmp_path / "in[/x]", tmp_path / "[payroll]" / "out[/y]"
     valid_month().write(inp)
-    proc = cli("month", MONTH, "-i", str(inp), "-o", str(out))
+    proc = cli("month", MONTH, "-i", str(inp), "-o", str(out), "--paid-through", MONTH)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, report(proc)
     assert "[payroll]/out[/y]" in "".join(proc.stdout.split()), proc.stdout
     again = cli("month", MONTH, "-i", str(inp), "-o", str(out))
-    assert_clean_failure(again, 3, "already closed")
+    assert_clean_failure(again, 3, "is released")
     (out / ".ledger" / "HEAD.json").write_text("{")
     broken = cli("month", MONTH, "-i", str(inp), "-o", str(out))
     assert_clean_failure(broken, 3, f"{out}/.ledger/HEAD.json", "damaged")

@@ -492,6 +492,8 @@ def lo_xls(lo_files, shared_cache, tmp_path_factory) -> Run:
 
 
 HIDDEN = "行在 Excel 中为隐藏行:照常读入计算(Excel 的合计也包含隐藏行),请确认"
+# the same words in the exceptions report, which sets Chinese text in Chinese punctuation
+HIDDEN_ZH = "行在 Excel 中为隐藏行：照常读入计算（Excel 的合计也包含隐藏行），请确认"
 
 
 @pytest.fixture(scope="module")
@@ -593,9 +595,9 @@ def test_ods_and_xlsx_renamed_ods_with_a_flipped_byte_are_damaged(damaged: Run) 
 
 def test_hidden_rows_are_read_and_listed_as_warnings(passing: Run) -> None:
     text = exceptions_text(passing.out)
-    assert nfkc(f"clients.xlsx(工作表 客户资产)第 2、4–5 {HIDDEN}") in text, text
-    assert nfkc(f"scores.ods(工作表 积分)第 2、4 {HIDDEN}") in text, text
-    assert nfkc(f"events.xls(工作表 事件)第 2、4 {HIDDEN}") in text, text
+    assert nfkc(f"clients.xlsx(工作表 客户资产)第 2、4–5 {HIDDEN_ZH}") in text, text
+    assert nfkc(f"scores.ods(工作表 积分)第 2、4 {HIDDEN_ZH}") in text, text
+    assert nfkc(f"events.xls(工作表 事件)第 2、4 {HIDDEN_ZH}") in text, text
 
 
 # --------------------------------------------------------------------------------------------- 7. used range
@@ -656,7 +658,7 @@ def test_a_number_beyond_decimal_range_is_not_a_number(silent: Run) -> None:
 def test_reader_warnings_are_listed_not_printed(passing: Run) -> None:
     # 2,000,000 empty rows repeated after the table: calamine logs "ods row repeat count capped"
     assert "capped" not in passing.proc.stderr and "WARNING" not in passing.proc.stderr, report(passing.proc)
-    assert nfkc("adjustments.ods:读取器提示「ods row repeat count capped") in exceptions_text(passing.out)
+    assert nfkc("adjustments.ods：读取器提示「ods row repeat count capped") in exceptions_text(passing.out)
 
 
 # --------------------------------------------------------------------------------------------- 13. CSV quotes
@@ -669,14 +671,14 @@ def test_totals_search_of_a_wide_frame_is_the_search_of_a_narrow_one() -> None:
     # the wide path (each row joined into one text) finds the same rows as the per-column path
     import random
 
-    from cm_payroll import load
+    from cm_payroll.load import grid
     rnd = random.Random(12)
     values = ["合计", " total ", "TOTAL", "x", None, "ＴＯＴＡＬ", "小 计", "abc", "1", "sum", "总计x", "Total\u3000", "s u m"]
     for _ in range(80):
         w, h = rnd.randint(1, 6), rnd.randint(1, 8)
         df = pl.DataFrame({f"c{j}": [rnd.choice(values) for _ in range(h)] for j in range(w)},
                           schema={f"c{j}": pl.String for j in range(w)})
-        assert load._total_rows(df).to_list() == load._total_rows_wide(df, df.columns).to_list(), df
+        assert grid._total_rows(df).to_list() == grid._total_rows_wide(df, df.columns).to_list(), df
 
 
 def test_used_range_of_a_wide_sheet_with_rows_out_of_order(tmp_path: Path) -> None:
@@ -713,15 +715,16 @@ def test_flags_and_hidden_rows_are_read_even_when_calamine_finishes_first(tmp_pa
     import time
 
     from cm_payroll import load
+    from cm_payroll.load.sheetscan import XlsxCells
     from cm_payroll.rulebooks import module_for
     spec = next(f for f in module_for("securities").FILES if f.name == "clients")
-    orig = load.XlsxCells._scan_part
+    orig = XlsxCells._scan_part
 
     def slow(self, *a, mode="flags", **kw):
         if mode == "flags":
             time.sleep(1.0)
         return orig(self, *a, mode=mode, **kw)
-    monkeypatch.setattr(load.XlsxCells, "_scan_part", slow)
+    monkeypatch.setattr(XlsxCells, "_scan_part", slow)
     (tmp_path / "clients.xlsx").write_bytes(book(CLIENTS_GRID, "客户资产", hidden_rows=[2]))
     raw, issues = load.read_table(tmp_path / "clients.xlsx", spec)
     assert not issues and raw.warnings == [f"clients.xlsx(工作表 客户资产)第 3 {HIDDEN}"], raw.warnings

@@ -13,12 +13,18 @@ Where things are:
 
 from cm_payroll.rulebooks.rcc.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.rcc.inputs import FILES, TRACKS
-from cm_payroll.rulebooks.rcc.month import COMPONENTS, SUMMARY_COLUMNS, check_month, compute_month
+from cm_payroll.rulebooks.rcc.month import COMPONENTS, check_month, compute_month
 from cm_payroll.rulebooks.rcc.opening import seed_state
 from cm_payroll.rulebooks.rcc.params import check as check_params
 from cm_payroll.rulebooks.rcc.present import slips, summary
+from cm_payroll.rulebooks.rcc import compliance_checks as _checks, overdue as _overdue
+from cm_payroll.rulebooks.rcc.month import AUX_CHARGED, AUX_VISITS
+from cm_payroll.rulebooks.tax.apply import AUX_TAX
+from cm_payroll.rulebooks.tax.state import STATE_SCHEMA as _TAX_STATE
 
 ID = "rcc"
+# The ledger's aux frames (aux_<name>.parquet): charged overdue loans, the visit history, the tax state (SPEC 9).
+AUX_SCHEMAS = {AUX_CHARGED: _overdue.CHARGED_SCHEMA, AUX_VISITS: _checks.VISITS_SCHEMA, AUX_TAX: _TAX_STATE}
 
-__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params",
+__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "TRACKS", "check_params",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

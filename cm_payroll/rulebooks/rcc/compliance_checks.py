@@ -24,9 +24,6 @@ from cm_payroll.rulebooks.rcc.params import Params
 
 VISITS_SCHEMA = {"borrower_id": pl.String, "visit_date": pl.Date}
 
-TYPE_ZH = {"small": "小额", "corporate": "企业"}
-
-
 def empty_visits() -> pl.DataFrame:
     return pl.DataFrame(schema=VISITS_SCHEMA)
 

@@ -14,7 +14,7 @@ COMPONENTS = (
     overdue.OVERDUE_PENALTY,
     management.MANAGEMENT_WAGE,
     wages.OTHER_REWARD,
-    shared.correction("SPEC 6"),
+    shared.correction("docs/使用说明.md §6.2"),
     shared.gross("R-Art.4", "以上各项之和(罚款为负数)"),
 )
 COMPONENT_KEYS = tuple(c.key for c in COMPONENTS[:-1])

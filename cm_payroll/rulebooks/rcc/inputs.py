@@ -7,6 +7,8 @@ they imply are used by the assessment (CONDUCT_FULL, MANAGEMENT_FULL).
 """
 
 from cm_payroll.rulebooks.rcc.opening import OPENING
+from cm_payroll.rulebooks.shared.approvals import APPROVALS
+from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS
 from cm_payroll.schema import COMMON, ID, Column, FileSpec
 
 TRACKS = ("credit",)
@@ -88,4 +90,5 @@ MANAGEMENT = FileSpec(
     key=("manager_id",), months="quarter_end",
 )
 
-FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:] + (OPENING,)
+# DEDUCTIONS (optional, SPEC 9): what the month withholds besides the tax, read by rulebooks/tax.
+FILES = COMMON[:1] + (DEPOSITS, LOANS, TARGETS, VISITS, CONDUCT, MANAGEMENT) + COMMON[1:] + (DEDUCTIONS, OPENING, APPROVALS)

@@ -29,11 +29,6 @@ from cm_payroll.units import rate as fmt_rate
 from cm_payroll.units import yuan_expr
 from cm_payroll.validate import MonthInputs
 
-# The per-manager figures of the summary besides the components: (key, header, kind).
-SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("score_x100", "百分考核得分", "x100"),
-)
-
 # Events that only the securities rulebook knows (decision 28: ignored with an input_warning).
 SECURITIES_ONLY_EVENTS = ("compliance_violation", "transfer_request", "convert_to_advisor")
 
@@ -155,28 +150,31 @@ def _pay_frame(df: pl.DataFrame) -> pl.DataFrame:
 
 # ------------------------------------------------------------------------------------------ reports
 
+# Where a clerk reads the rules of decisions 19 and 28 (the regulation is silent): the quick guide that ships.
+RULES_DOC = "docs/使用说明.md §6.4"
+
+
 def _warnings(inputs: MonthInputs, df: pl.DataFrame, m: int, p: Params, *frames: pl.DataFrame) -> pl.DataFrame:
     """input_warning rows (manager_id, message): decisions 19, 28 and the shared ones."""
     c = pl.col
     rows = [
         df.filter(c("deposits_missing")).select(
-            "manager_id", pl.lit("存款文件中无此客户经理:日均余额和积数按0计,适用存款欠保底处罚(decision 28)")
+            "manager_id", pl.lit(f"存款文件中无此客户经理：日均余额和积数按 0 计，适用存款欠保底处罚({RULES_DOC})")
             .alias("message")),
         df.filter(c("conduct_missing")).select(
-            "manager_id", pl.lit("行为考核文件中无此客户经理:行为得分按0计(decision 19)").alias("message")),
+            "manager_id", pl.lit(f"行为考核文件中无此客户经理：行为得分按 0 计({RULES_DOC})").alias("message")),
         df.filter(c("management_missing")).select(
-            "manager_id", pl.lit("季度管理考核文件中无此客户经理:管理考核得分按0计(decision 19)").alias("message")),
+            "manager_id", pl.lit(f"季度管理考核文件中无此客户经理：管理考核得分按 0 计({RULES_DOC})").alias("message")),
     ]
     mg = inputs.tables["management"]
     if mg.present and not management.is_management_month(m, p):
         rows.append(pl.DataFrame({"manager_id": [None], "message": [
-            f"{mg.file}: {fmt_month(m)} is not a quarter-end month; the management file is ignored "
-            f"(decision 28)"]}, schema=exceptions.WARNING_SCHEMA))
+            f"{mg.file}：{fmt_month(m)} 不是季末月份，季度管理考核文件不予读取({RULES_DOC})"]}, schema=exceptions.WARNING_SCHEMA))
     ev = inputs.tables["events"]
     if ev.present:
         other = ev.frame.filter(c("event").is_in(list(SECURITIES_ONLY_EVENTS))).sort("_row")
         rows.append(other.select(
-            "manager_id", pl.format("事件 {}({})只适用于证券营业部客户经理,已忽略(decision 28;{} row {})",
+            "manager_id", pl.format(f"事件 {{}}({{}})只适用于证券营业部客户经理，已忽略({{}} 第 {{}} 行；{RULES_DOC})",
                                     c("event").replace_strict(EVENT_LABELS, default=c("event")), c("event"),
                                     pl.lit(ev.file), c("_row")).alias("message")))
     return exceptions.warnings_frame(*frames, exceptions.input_warnings(inputs), *rows)

@@ -12,6 +12,7 @@ from cm_payroll.render.slips import Slip
 from cm_payroll.rulebooks.rcc.components import COMPONENTS, NOTES
 from cm_payroll.rulebooks.rcc.params import Params
 from cm_payroll.rulebooks.shared.components import slip_lines
+from cm_payroll.rulebooks.tax.components import slip_lines as tax_lines, summary_columns as tax_summary_columns
 from cm_payroll.schema import TRACK_LABELS
 from cm_payroll.units import hundredths, yuan
 
@@ -33,6 +34,7 @@ def summary(pay: pl.DataFrame, p: Params) -> tuple[pl.DataFrame, list[tuple[str,
         ("score_x100", "百分考核得分", "x100"),
     ]
     columns += [(c.key, c.label, "money") for c in COMPONENTS]
+    columns += tax_summary_columns(pay.columns)       # SPEC 9: 社保个人 … 实发合计 (with deductions)
     columns += [("payment_zh", "发放状态", "text")]
     return frame, columns
 
@@ -54,6 +56,8 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
             ("管户贷款", f"{r['loans']} 笔(逾期 {r['loans_overdue']} 笔,其中当年发放 {r['overdue_this_year']} 笔)"),
             ("百分考核得分", hundredths(r["score_x100"])),
         ]
-        lines, total = slip_lines(r, COMPONENTS, p, month, "SPEC 6")
+        lines, total = slip_lines(r, COMPONENTS, p, month, "docs/使用说明.md §6.2")
         notes = [n for f in NOTES for n in f(r, p)]
-        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, [], notes)
+        withholding, net = tax_lines(r, month)
+        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", facts, lines, total, [], notes,
+                   withholding, net)

@@ -11,15 +11,19 @@ Where things are:
 
 from cm_payroll.rulebooks.securities.employment import STATE_ADDED, STATE_SCHEMA, empty_state
 from cm_payroll.rulebooks.securities.inputs import FILES
-from cm_payroll.rulebooks.securities.month import (COMPONENTS, SUMMARY_COLUMNS, check_month,
+from cm_payroll.rulebooks.securities.month import (COMPONENTS, check_month,
                                                    compute_month)
 from cm_payroll.rulebooks.securities.opening import seed_state
 from cm_payroll.rulebooks.securities.explain import focus as explain_focus
 from cm_payroll.rulebooks.securities.params import check as check_params
 from cm_payroll.rulebooks.securities.present import slips, summary
+from cm_payroll.rulebooks.tax.apply import AUX_TAX
+from cm_payroll.rulebooks.tax.state import STATE_SCHEMA as _TAX_STATE
 
 ID = "securities"
+# The ledger's aux frames (aux_<name>.parquet): the tax state carried month to month (SPEC 9).
+AUX_SCHEMAS = {AUX_TAX: _TAX_STATE}
 TRACKS = ("sales", "advisor")
 
-__all__ = ["COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "SUMMARY_COLUMNS", "TRACKS", "check_params", "explain_focus",
+__all__ = ["AUX_SCHEMAS", "COMPONENTS", "FILES", "ID", "STATE_ADDED", "STATE_SCHEMA", "TRACKS", "check_params", "explain_focus",
            "check_month", "compute_month", "empty_state", "seed_state", "slips", "summary"]

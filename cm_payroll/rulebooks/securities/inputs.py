@@ -1,6 +1,8 @@
 """Input files of the securities rulebook (SPEC 2): the common files plus scores and clients."""
 
 from cm_payroll.rulebooks.securities.opening import OPENING
+from cm_payroll.rulebooks.shared.approvals import APPROVALS
+from cm_payroll.rulebooks.tax.deductions import DEDUCTIONS
 from cm_payroll.schema import COMMON, ID, YES_NO, Column, FileSpec
 
 ORIGINS = {"自行开发": "developed", "内部转入": "transferred"}
@@ -29,4 +31,5 @@ CLIENTS = FileSpec(
     required=True, key=("manager_id", "client_id"),
 )
 
-FILES = COMMON[:1] + (SCORES, CLIENTS) + COMMON[1:] + (OPENING,)
+# DEDUCTIONS (optional, SPEC 9): what the month withholds besides the tax, read by rulebooks/tax.
+FILES = COMMON[:1] + (SCORES, CLIENTS) + COMMON[1:] + (DEDUCTIONS, OPENING, APPROVALS)

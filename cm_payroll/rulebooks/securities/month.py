@@ -21,14 +21,6 @@ from cm_payroll.rulebooks.shared.exceptions import exception_rows as _exc
 from cm_payroll.units import apply_rate, hundredths_expr, rate, score, score_expr, yuan_expr
 from cm_payroll.validate import MonthInputs
 
-# The per-manager figures of the summary besides the components: (key, header, kind).
-SUMMARY_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("score", "当月积分", "score"),
-    ("annualized_x100", "年化累计积分", "x100"),
-    ("net_income", "实际净收入", "money"),
-    ("rate", "计提比例", "rate"),
-)
-
 STATUS_LABELS = status.STATUS_LABELS
 
 

@@ -13,6 +13,7 @@ from cm_payroll.rulebooks.securities.components import COMPONENTS, NOTES
 from cm_payroll.rulebooks.securities.params import Params, level_names
 from cm_payroll.rulebooks.securities.status import STATUS_LABELS
 from cm_payroll.rulebooks.shared.components import slip_lines
+from cm_payroll.rulebooks.tax.components import slip_lines as tax_lines, summary_columns as tax_summary_columns
 from cm_payroll.schema import TRACK_LABELS
 from cm_payroll.units import hundredths, rate, score, yuan
 
@@ -34,6 +35,7 @@ def summary(pay: pl.DataFrame, p: Params) -> tuple[pl.DataFrame, list[tuple[str,
         ("net_income", "实际净收入", "money"), ("rate", "计提比例", "rate"),
     ]
     columns += [(c.key, c.label, "money") for c in COMPONENTS]
+    columns += tax_summary_columns(pay.columns)       # SPEC 9: 社保个人 … 实发合计 (with deductions)
     columns += [("payment_zh", "发放状态", "text")]
     return frame, columns
 
@@ -79,7 +81,9 @@ def slips(pay: pl.DataFrame, month: int, p: Params, firm: str = "") -> Iterator[
             ("结转年终奖亏空", yuan(r["deficit"])),
         ]
         notes = [n for f in NOTES for n in f(r, p)]
-        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", _facts(r, p), lines, total, ytd, notes)
+        withholding, net = tax_lines(r, month)
+        yield Slip(r["manager_id"], f"{firm}{r['branch']} {ym} 客户经理薪酬单", _facts(r, p), lines, total, ytd, notes,
+                   withholding, net)
 
 
 def _notes(r: dict, p: Params) -> list[str]:
