@@ -4,8 +4,9 @@
 #   docs/slip_html.png                    slips/ZS009.html as headless Chromium shows it (A4 width, 96 dpi);
 #                                         without Chromium, the same HTML by WeasyPrint → PDF → pdftoppm
 #   docs/slip_xlsx_libreoffice.png        slips/ZS009.xlsx as LibreOffice prints it
-#   docs/summary_libreoffice.png          payroll_2013-12.xlsx (工资汇总), printed page 1 (工号 … 计提比例)
-#   docs/summary_page2_libreoffice.png    its printed page 2 (工号/姓名 repeated, the components)
+#   docs/summary_libreoffice.png          payroll_2013-12.xlsx (工资汇总), printed page 1 (工号 … 年化累计积分)
+#   docs/summary_page2_libreoffice.png    its printed page 2 (工号/姓名 repeated, then the next columns;
+#                                         the table prints as few pages wide as keep it ≥ 75 %)
 #   docs/summary_branches_libreoffice.png its sheet 按营业部汇总 (小计 per 营业部)
 #   docs/summary_chart_libreoffice.png    its chart sheet 图表
 #   docs/exceptions_libreoffice.png       exceptions_2013-12.xlsx (例外事项)

@@ -195,12 +195,15 @@ def _write_table(wb, ws, fmts: dict, frame: pl.DataFrame, columns: Sequence[tupl
     return after
 
 
-def _sign_off(ws, fmts: dict, row: int, step: int = 3, start: int = 0) -> None:
+def _sign_off(ws, fmts: dict, row: int, step: int = 3, start: int = 0, per_row: int = 4) -> None:
+    """计算/审核/复核/签批 (S-Art.32), `per_row` to a row, each a label and a line to sign on; 日期 below."""
     for k, label in enumerate(SIGN_OFF):
-        ws.write_string(row, start + k * step, f"{label}：", fmts["bold"])
-        ws.write_string(row, start + k * step + 1, "____________")
-    ws.write_string(row + 2, start, "日期：", fmts["bold"])
-    ws.write_string(row + 2, start + 1, "____________")
+        r, c = row + (k // per_row) * 2, start + (k % per_row) * step
+        ws.write_string(r, c, f"{label}：", fmts["bold"])
+        ws.write_string(r, c + 1, "____________")
+    r = row + ((len(SIGN_OFF) - 1) // per_row + 1) * 2
+    ws.write_string(r, start, "日期：", fmts["bold"])
+    ws.write_string(r, start + 1, "____________")
 
 
 @paused_gc()
@@ -233,12 +236,15 @@ def _id_columns(columns: Sequence[tuple[str, str, str]]) -> int:
 
 
 def _footer(ws, fmts: dict, row: int, notes: list[str] | None, sign_off: bool, start: int = 0,
-            step: int = 3) -> None:
+            step: int = 3, end: int | None = None) -> None:
+    """Notes below the table, then the sign-off block in columns start … end − 1 (the first printed
+    page's: as many of its four signatures to a row as fit there)."""
     for n in notes or []:
         ws.write_string(row, 0, n)
         row += 1
     if sign_off:
-        _sign_off(ws, fmts, row + 1, step, start)
+        per_row = 4 if end is None else max(1, min(4, (end - start) // step))
+        _sign_off(ws, fmts, row + 1, step, start, per_row)
 
 
 # ------------------------------------------------------------------------------------------- summary
@@ -253,19 +259,21 @@ def summary_workbook(title: str, frame: pl.DataFrame, columns: list[tuple[str, s
     without double counting and equals 工资汇总's), and a chart sheet 图表 of gross pay by level and
     status drawn from a small data sheet 图表数据 (levels × statuses, the sums as plain values). Levels
     are ordered by the lowest `rank_key` value among their managers (the base salary: rank order),
-    不分级别 last. 工资汇总 prints on A4 landscape two pages wide, 工号/姓名 and the header repeated."""
+    不分级别 last. 工资汇总 prints on A4 landscape as few pages wide as keep it legible (_pages_wide),
+    工号/姓名 and the header repeated."""
     buf = io.BytesIO()
     wb = new_workbook(buf, title)
     ws = wb.add_worksheet(sheet)
     fmts = _formats(wb)
     freeze = _id_columns(columns)
     after = _write_table(wb, ws, fmts, frame, columns, True, freeze_cols=freeze)
-    # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
-    _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2)
     _print_setup(ws, title)
     keys = [k for k, _, _ in columns]
-    _two_pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
-                    prefer=[keys.index(gross_key) + 1] if gross_key in keys else [])
+    # a page that ends near 应发合计 ends right after it (with net pay, the deductions print apart)
+    cuts = _pages_wide(ws, ws.widths, freeze, [kind for _, _, kind in columns],
+                       prefer=[keys.index(gross_key) + 1] if gross_key in keys else [])
+    # the sign-off block right of the repeated 工号/姓名 columns, on the first printed page
+    _footer(ws, fmts, after + 1, notes, True, start=freeze, step=2, end=cuts[0] if cuts else None)
     keys = [k for k, _, _ in columns]
     heads = {h: (j, k) for j, (k, h, _) in enumerate(columns)}
     if BRANCH_HEADER in heads and frame.height:
@@ -284,24 +292,38 @@ def _pixels(width: float) -> float:
     return width * 9 + 5
 
 
-MIN_PRINT_SCALE = 0.6             # a wide summary prints at 60 % or more (≈ 6.5 pt of an 11 pt font)
+MIN_PRINT_SCALE = 75        # %: the smallest print scale of a wide table (11 pt → 8.25 pt)
+MAX_PAGES_WIDE = 4
 
 
-def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
-                    prefer: Sequence[int] = ()) -> None:
-    """A wide table on A4 landscape, two pages wide: the columns cut once — before the block of pay
-    components (the last run of three or more money columns) when there is one, else where the two
-    pages come out most even — the first `repeat` columns (工号, 姓名) and the header row printed on
-    both, page 2 beside page 1 (across, then down), one print scale for the sheet so that the wider
-    page fits (at most 100 %); as many pages long as needed."""
+def _page_scale(width_pts: float) -> int:
+    """The print scale (%) at which a page `width_pts` wide fits A4 landscape, 8 % to spare."""
+    return max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / max(width_pts, 1.0) * 92)))
+
+
+def _pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | None = None,
+                prefer: Sequence[int] = ()) -> list[int]:
+    """A wide table on A4 landscape, legible: one page wide when the whole width fits at
+    MIN_PRINT_SCALE or more (fit_to_pages(1, 0) stays); else as few pages wide as reach that scale
+    (two, three, … at most MAX_PAGES_WIDE), the columns cut where the widest page is narrowest —
+    before the block of pay components (the last run of three or more money columns) and at the
+    `prefer`red column boundaries (after 应发合计) when that costs at most 8 points of scale and keeps
+    MIN_PRINT_SCALE — the first `repeat` columns (工号, 姓名) and the header row
+    printed on every page, pages across then down, one print scale for the sheet (at most 100 %);
+    as many pages long as needed. Generic over the columns: nothing here counts them. Returns the
+    columns the pages are cut before (none: one page wide)."""
     pts = [_pixels(w) * 0.75 for w in widths]
-    if len(pts) <= repeat + 2 or sum(pts) <= A4_LANDSCAPE_WIDTH_PT:
-        return                            # fits on one page wide: fit_to_pages(1, 0) stays
-    rep = sum(pts[:repeat])
-    cut = None
+    n = len(pts)
+    if n <= repeat + 2 or _page_scale(sum(pts)) >= MIN_PRINT_SCALE:
+        return []
+    prefix = [0.0]
+    for p in pts:
+        prefix.append(prefix[-1] + p)
+    rep = prefix[repeat]
+    block = None
     if kinds:
         runs, start = [], None
-        for j, kind in enumerate(kinds + ["end"]):
+        for j, kind in enumerate(list(kinds) + ["end"]):
             if kind == "money" and start is None:
                 start = j
             elif kind != "money" and start is not None:
@@ -309,33 +331,36 @@ def _two_pages_wide(ws, widths: list[float], repeat: int, kinds: list[str] | Non
                 start = None
         runs = [r for r in runs if r[1] - r[0] >= 3 and r[0] > repeat]
         if runs:
-            cut = runs[-1][0]
-    if cut is None:
-        cut = min(range(repeat + 1, len(pts)), key=lambda c: (max(sum(pts[:c]), rep + sum(pts[c:])), c))
-    # the columns after the cut on as many further pages as they need at a legible scale (the pay
-    # components and, with net pay, the deductions: a page each when they do not fit on one)
-    # (a page that must end ends at the last `prefer`red column boundary on it, e.g. after 应发合计)
-    limit = max(sum(pts[:cut]), A4_LANDSCAPE_WIDTH_PT / MIN_PRINT_SCALE)
-    cuts = [cut]
-    j = cut
-    while j < len(pts):
-        width, k = rep, j
-        while k < len(pts) and (width + pts[k] <= limit or k == j):
-            width += pts[k]
-            k += 1
-        if k < len(pts):
-            better = [p for p in prefer if j < p <= k]
-            k = max(better) if better else k
-            cuts.append(k)
-        j = k
-    bounds = [0] + cuts + [len(pts)]
-    wider = max(sum(pts[lo:hi]) + (rep if lo else 0) for lo, hi in zip(bounds, bounds[1:]))
-    # a print scale (which turns fit-to-page off: fit-to-page would override the manual break)
-    ws.set_print_scale(max(10, min(100, int(A4_LANDSCAPE_WIDTH_PT / wider * 92))))   # 8 % to spare
-    ws.set_v_pagebreaks(cuts)
-    ws.print_across()                     # page 2 is the right half of page 1's rows
+            block = runs[-1][0]
+
+    wanted = {c for c in [block, *prefer] if c is not None and repeat < c < n}
+
+    def widest(cuts: tuple[int, ...]) -> float:
+        bounds = (0, *cuts, n)
+        return max(prefix[b] - prefix[a] + (rep if a else 0.0) for a, b in zip(bounds, bounds[1:]))
+
+    from itertools import combinations
+    best: tuple[int, tuple[int, ...]] | None = None
+    for k in range(2, MAX_PAGES_WIDE + 1):
+        scored = [(_page_scale(widest(c)), c) for c in combinations(range(repeat + 1, n), k - 1)]
+        if not scored:
+            break
+        top = max(sc for sc, _ in scored)
+        floor = top - 8 if top < MIN_PRINT_SCALE else max(top - 8, MIN_PRINT_SCALE)
+        near = [(sc, c) for sc, c in scored if sc >= floor]
+        best = max(near, key=lambda item: (len(wanted & set(item[1])), item[0], tuple(-x for x in item[1])))
+        if top >= MIN_PRINT_SCALE:
+            break
+    if best is None:
+        return []
+    scale, cuts = best
+    # a print scale (which turns fit-to-page off: fit-to-page would override the manual breaks)
+    ws.set_print_scale(scale)
+    ws.set_v_pagebreaks(list(cuts))
+    ws.print_across()                     # page 2 is the continuation of page 1's rows, and so on
     if repeat:
         ws.repeat_columns(0, repeat - 1)
+    return list(cuts)
 
 
 def _branch_sheet(wb, fmts: dict, title: str, sheet: str, frame: pl.DataFrame,
@@ -391,7 +416,7 @@ def _branch_sheet(wb, fmts: dict, title: str, sheet: str, frame: pl.DataFrame,
     bs.set_row(0, HEADER_HEIGHT)
     bs.freeze_panes(1, 2)
     _print_setup(bs, f"{title} 按营业部汇总")
-    _two_pages_wide(bs, widths, 3, ["text", "text", "int"] + ["money"] * len(money))
+    _pages_wide(bs, widths, 3, ["text", "text", "int"] + ["money"] * len(money))
 
 
 def _chart(wb, fmts, frame, gross_key, heads, rank_key) -> None:

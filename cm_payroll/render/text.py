@@ -109,13 +109,17 @@ def slip_text(slip):
         slip,
         title=_maybe(slip.title),
         facts=[(_maybe(k), _maybe(v)) for k, v in slip.facts],
-        lines=[replace(ln, label=_maybe(ln.label), basis=_maybe(ln.basis)) for ln in slip.lines],
-        total=replace(slip.total, label=_maybe(slip.total.label), basis=_maybe(slip.total.basis)),
+        lines=[_line(ln) for ln in slip.lines],
+        total=_line(slip.total),
         ytd=[(_maybe(k), _maybe(v)) for k, v in slip.ytd],
         notes=[_maybe(n) for n in slip.notes],
-        withholding=[replace(ln, label=_maybe(ln.label), basis=_maybe(ln.basis)) for ln in slip.withholding],
-        net=None if slip.net is None else replace(slip.net, label=_maybe(slip.net.label), basis=_maybe(slip.net.basis)),
+        withholding=[_line(ln) for ln in getattr(slip, "withholding", [])],
+        net=_line(slip.net) if getattr(slip, "net", None) is not None else None,
     )
+
+
+def _line(ln):
+    return replace(ln, label=_maybe(ln.label), basis=_maybe(ln.basis))
 
 
 __all__ = ["is_cjk", "money_in_text", "slip_text", "zh_punct", "zh_text"]
