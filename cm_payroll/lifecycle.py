@@ -176,14 +176,9 @@ def _still_open(exceptions: pl.DataFrame, recorded: list[dict]) -> tuple[list[di
     """Recorded approvals whose case the (recomputed) month still has, and those it lost."""
     if not recorded:
         return [], []
-    c = appr.cases(exceptions)
-    keep, dropped = [], []
-    for a in recorded:
-        hit = c.filter((pl.col("manager_id") == a["manager_id"]) & (pl.col("type") == a["type"]))
-        if a["item"]:
-            hit = hit.filter(pl.col("description").str.contains(a["item"], literal=True))
-        (keep if hit.height else dropped).append(a)
-    return keep, dropped
+    found = set(appr.hits(appr.recorded_frame(recorded), appr.cases(exceptions)).get_column("_i").to_list())
+    return ([a for i, a in enumerate(recorded) if i in found],
+            [a for i, a in enumerate(recorded) if i not in found])
 
 
 # ------------------------------------------------------------------------------- commands
@@ -332,10 +327,10 @@ def approve(root: Path, month: str, file: Path, by: str | None = None) -> list[d
         recorded = {(a["manager_id"], a["type"], a["item"]): a for a in e.approvals}
         new = []
         at = now()
-        for r in matched.iter_rows(named=True):
-            case = cases.filter(pl.col("case") == r["case"]).row(0, named=True)
+        rows = matched.join(cases.select("case", pl.col("approval_ref").alias("_given")), on="case", how="left")
+        for r in rows.iter_rows(named=True):
             key = (r["manager_id"], r["type"], r["item"] or "")
-            given = case["approval_ref"] or (recorded[key]["ref"] if key in recorded else None)
+            given = r["_given"] or (recorded[key]["ref"] if key in recorded else None)
             if given is not None and given != r["approval_ref"]:
                 issues.append(InputIssue(Path(file).name, sheet, r.get("_row"), "审批号", message=(
                     f"{r['manager_id']} {labels.get(r['type'], r['type'])} 已有审批号 {given},与本行的 "
@@ -366,23 +361,21 @@ def approvals_workbook(exc: pl.DataFrame, recorded: list[dict], rb: Rulebook, mo
     comes from (the input row, or the approvals recorded after the run), open cases marked 待审批."""
     from cm_payroll.render.tables import table_workbook
     c = appr.cases(exc)
-    rec = {}
-    for a in recorded:
-        rec.setdefault((a["manager_id"], a["type"]), []).append(a)
-    rows = []
-    for r in c.iter_rows(named=True):
-        ref, src, note, at = r["approval_ref"], "输入行" if r["approval_ref"] else "", "", ""
-        if not ref:
-            for a in rec.get((r["manager_id"], r["type"]), []):
-                if not a["item"] or a["item"] in (r["description"] or ""):
-                    ref, src, note, at = a["ref"], a["source"], a["note"], a["at"][:10]
-                    break
-        rows.append({"manager_id": r["manager_id"], "name": r["name"],
-                     "type_zh": rb.exceptions[r["type"]].label if r["type"] in rb.exceptions else r["type"],
-                     "description": r["description"], "ref": ref or "", "status": "已审批" if ref else "待审批",
-                     "source": src, "note": note, "at": at, "type": r["type"]})
-    frame = pl.DataFrame(rows, schema={k: pl.String for k in ("manager_id", "name", "type_zh", "description", "ref",
-                                                              "status", "source", "note", "at", "type")})
+    labels = {code: x.label for code, x in rb.exceptions.items()}
+    # a case's 审批号: its input row's, else the first approval recorded for it
+    rec = (appr.hits(appr.recorded_frame(recorded), c).sort("_i").unique("case", keep="first")
+           .select("case", "ref", "source", "note", pl.col("at").str.slice(0, 10)))
+    f = c.join(rec, on="case", how="left").sort("case")
+    own = pl.col("approval_ref").is_not_null() & (pl.col("approval_ref") != "")
+    frame = f.select(
+        "manager_id", "name", pl.col("type").replace_strict(labels, default=pl.col("type")).alias("type_zh"),
+        "description",
+        pl.when(own).then(pl.col("approval_ref")).otherwise(pl.col("ref").fill_null("")).alias("ref"),
+        pl.when(own | pl.col("ref").is_not_null()).then(pl.lit("已审批")).otherwise(pl.lit("待审批")).alias("status"),
+        pl.when(own).then(pl.lit("输入行")).otherwise(pl.col("source").fill_null("")).alias("source"),
+        pl.when(own).then(pl.lit("")).otherwise(pl.col("note").fill_null("")).alias("note"),
+        pl.when(own).then(pl.lit("")).otherwise(pl.col("at").fill_null("")).alias("at"),
+        "type")
     columns = [("manager_id", "工号", "text"), ("name", "姓名", "text"), ("type_zh", "类型", "text"),
                ("description", "说明", "text"), ("ref", "审批号", "text"), ("status", "状态", "text"),
                ("source", "来源", "text"), ("note", "审批说明", "text"), ("at", "记录日期", "text"),
@@ -422,10 +415,6 @@ def _bank_accounts(led: Ledger, month: str, rb: Rulebook, input_dir: Path | None
     f = raw.frame.select(pl.col("manager_id").cast(pl.String).str.strip_chars(),
                          pl.col("bank_account").cast(pl.String).str.strip_chars())
     return {k: v for k, v in f.iter_rows() if k and v}
-
-
-def _yuan(fen: int) -> str:
-    return units.yuan(fen)
 
 
 def release(root: Path, month: str, by: str, input_dir: Path | None = None) -> dict:
@@ -495,6 +484,8 @@ def release_files(pay: pl.DataFrame, rb: Rulebook, month: str, banks: dict[str, 
 def fund_request_workbook(by_branch: pl.DataFrame, rb: Rulebook, month: str, e: MonthEntry, label: str) -> bytes:
     """资金申请单: the form a branch sends to the finance department (S-Art.32 申请下划资金) — per 营业部 the
     head count paid, 应发合计, the withheld pay, the amount requested; totals; the four signatures."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
     from cm_payroll.render.xlsx import CJK_FONT, MONEY_FMT, new_workbook, paused_gc, text
     buf = io.BytesIO()
     with paused_gc():
@@ -535,15 +526,15 @@ def fund_request_workbook(by_branch: pl.DataFrame, rb: Rulebook, month: str, e: 
         ws.write_string(t, 0, "合计", f_tot)
         sums = [sum(r[k] for r in rows) for k in range(1, 6)]
         for j, (v, kind) in enumerate(zip(sums, ("int", "money", "int", "money", "money")), start=1):
-            rng = f"{chr(65 + j)}4:{chr(65 + j)}{max(t, 4)}"
+            rng = f"{xl_rowcol_to_cell(3, j)}:{xl_rowcol_to_cell(max(t - 1, 3), j)}"
             if kind == "int":
                 ws.write_formula(t, j, f"=SUM({rng})", f_tot_int, v)
             else:
                 ws.write_formula(t, j, f"=SUM({rng})", f_tot_money, units.yuan_decimal(v))
         ws.set_row(t, 20)
         r = t + 2
-        note = (f"兹申请下划 {month} 客户经理薪酬资金 {_yuan(sums[4])} 元,发放 {sums[0]} 人;"
-                f"暂扣 {sums[2]} 人、{_yuan(sums[3])} 元暂不发放,交接完成并经审批后另行申请(S-Art.9、S-Art.32)。")
+        note = (f"兹申请下划 {month} 客户经理薪酬资金 {units.yuan(sums[4])} 元,发放 {sums[0]} 人;"
+                f"暂扣 {sums[2]} 人、{units.yuan(sums[3])} 元暂不发放,交接完成并经审批后另行申请(S-Art.9、S-Art.32)。")
         ws.merge_range(r, 0, r + 1, len(heads) - 1, note, f_note)
         r += 3
         for j, h in enumerate(("签字环节", "姓名", "签字时间(UTC)")):

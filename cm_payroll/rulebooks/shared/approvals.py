@@ -38,6 +38,22 @@ def cases(exceptions: pl.DataFrame) -> pl.DataFrame:
             .with_row_index("case"))
 
 
+def hits(rows: pl.DataFrame, case_rows: pl.DataFrame) -> pl.DataFrame:
+    """The one matching rule: each row of `rows` (manager_id, type, item, …) joined to the cases of
+    `case_rows` (from `cases`) it names — same 工号 and 类型代码, and 项目 blank or part of the case's 说明."""
+    return (rows.join(case_rows.select("case", "manager_id", "type", "description"), on=list(CASE_KEY),
+                      how="inner")
+            .filter((pl.col("item") == "") | pl.col("description").str.contains(pl.col("item"), literal=True)))
+
+
+def recorded_frame(recorded: list[dict]) -> pl.DataFrame:
+    """Approvals recorded in the ledger (dicts of lifecycle.approve) as a frame, numbered (`_i`)."""
+    schema = {"manager_id": pl.String, "type": pl.String, "item": pl.String, "ref": pl.String,
+              "source": pl.String, "note": pl.String, "at": pl.String}
+    return pl.DataFrame([{k: r.get(k, "") for k in schema} for r in recorded], schema=schema,
+                        orient="row").with_row_index("_i")
+
+
 def match(approvals: pl.DataFrame, exceptions: pl.DataFrame, labels: dict[str, str], file: str,
           sheet: str | None = None) -> tuple[pl.DataFrame, list[InputIssue]]:
     """Each approval row (manager_id, type, item, approval_ref, note, _row) matched to exactly one case
@@ -49,10 +65,7 @@ def match(approvals: pl.DataFrame, exceptions: pl.DataFrame, labels: dict[str, s
         pl.col("item").fill_null("").str.strip_chars().alias("item"),
         pl.col("note").fill_null(""),
     ).with_row_index("_i")
-    c = cases(exceptions)
-    hits = (a.join(c.select("case", "manager_id", "type", "description"), on=list(CASE_KEY), how="inner")
-            .filter((pl.col("item") == "") | pl.col("description").str.contains(pl.col("item"), literal=True)))
-    counts = hits.group_by("_i").agg(pl.len().alias("n"), pl.col("case").first())
+    counts = hits(a, cases(exceptions)).group_by("_i").agg(pl.len().alias("n"), pl.col("case").first())
     a = a.join(counts, on="_i", how="left").with_columns(pl.col("n").fill_null(0))
     issues = []
     for r in a.filter(pl.col("n") != 1).iter_rows(named=True):
@@ -88,12 +101,8 @@ def open_cases(exceptions: pl.DataFrame, recorded: list[dict]) -> pl.DataFrame:
     c = cases(exceptions).filter(pl.col("approval_ref").is_null() | (pl.col("approval_ref") == ""))
     if not recorded or c.height == 0:
         return c
-    rec = pl.DataFrame([{"manager_id": r["manager_id"], "type": r["type"], "item": r.get("item", "")}
-                        for r in recorded], schema={"manager_id": pl.String, "type": pl.String, "item": pl.String})
-    done = (c.join(rec, on=list(CASE_KEY), how="inner")
-            .filter((pl.col("item") == "") | pl.col("description").str.contains(pl.col("item"), literal=True))
-            .get_column("case").unique())
+    done = hits(recorded_frame(recorded), c).get_column("case").unique()
     return c.filter(~pl.col("case").is_in(done.implode()))
 
 
-__all__ = ["APPROVALS", "cases", "fill_refs", "match", "open_cases"]
+__all__ = ["APPROVALS", "cases", "fill_refs", "hits", "match", "open_cases", "recorded_frame"]
